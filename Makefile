@@ -1,0 +1,36 @@
+# The few verbs a user needs. `make local` and `make test` are the README's
+# two commands.
+SHELL := /bin/bash
+STACK ?= dev
+
+.PHONY: test deps local preview up lint golden toolchain
+
+## test: everything CI runs (unit, mock, golden, real nginx, real etcd, real engine)
+test:
+	scripts/test.sh
+
+## deps: Debian packages and pinned tools the tests need (cached by version)
+deps:
+	scripts/deps.sh
+
+## local: the real Pulumi engine deploys the workload onto a local control plane
+local:
+	scripts/run-local.sh
+
+## preview / up: against AWS, for STACK=dev|prod (needs AWS credentials and a Pulumi backend)
+preview:
+	pulumi preview --stack $(STACK) --diff
+
+up:
+	pulumi up --stack $(STACK)
+
+## lint: gofmt + go vet (+ golangci-lint and actionlint where installed by deps)
+lint:
+	scripts/lint.sh
+
+## golden: rewrite tests/testdata/<stack>.json after a reviewed change
+golden:
+	go test ./tests -run 'TestStackGolden' -update
+
+toolchain:
+	scripts/toolchain.sh all

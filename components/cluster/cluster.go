@@ -1,0 +1,344 @@
+// Package cluster provides the Kubernetes cluster the Build Cloud runs on: an
+// EKS cluster with per-zone managed node groups, IRSA, the EBS CSI driver and
+// the AWS Load Balancer Controller; or an existing cluster by kubeconfig.
+// Either way it hands one Kubernetes provider to everything downstream.
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// TypeToken is the component's type.
+const TypeToken = "anka:cluster:Cluster"
+
+// Service accounts that get IRSA roles.
+const (
+	EBSCSIServiceAccount = "ebs-csi-controller-sa"
+	ALBServiceAccount    = "aws-load-balancer-controller"
+	SystemNamespace      = "kube-system"
+)
+
+// Cluster is the component resource.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Name of the cluster.
+	Name pulumi.StringOutput
+	// Kubeconfig, a secret.
+	Kubeconfig pulumi.StringOutput
+	// OIDCProviderArn for IRSA roles ("" when an existing cluster has none).
+	OIDCProviderArn pulumi.StringOutput
+	// NodeSecurityGroupID is the EKS cluster security group the managed nodes
+	// carry; file systems allow NFS from it ("" in existing mode).
+	NodeSecurityGroupID pulumi.StringOutput
+	// Provider is the Kubernetes provider for every downstream resource.
+	Provider *kubernetes.Provider
+	// Ready is what downstream workloads should depend on (node groups and
+	// add-ons), so pods are not created before nodes and CSI exist.
+	Ready []pulumi.Resource
+}
+
+// New registers the cluster. Args are validated before anything is created.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	args = args.WithDefaults()
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
+		return nil, err
+	}
+	var err error
+	if args.Mode == ModeEKS {
+		err = c.createEKS(ctx, name, args)
+	} else {
+		err = c.useExisting(ctx, name, args)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name":            c.Name,
+		"kubeconfig":      c.Kubeconfig,
+		"oidcProviderArn": c.OIDCProviderArn,
+	})
+}
+
+func (c *Cluster) useExisting(ctx *pulumi.Context, name string, args Args) error {
+	c.Name = pulumi.String(args.Name).ToStringOutput()
+	c.Kubeconfig = pulumi.ToSecret(args.Kubeconfig).(pulumi.StringOutput)
+	c.OIDCProviderArn = pulumi.String(args.OIDCProviderArn).ToStringOutput()
+	c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
+	p, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig: c.Kubeconfig,
+	}, pulumi.Parent(c))
+	c.Provider = p
+	return err
+}
+
+func awsTags(args Args, extra map[string]string) pulumi.StringMap {
+	out := pulumi.StringMap{}
+	for k, v := range args.Tags {
+		out[k] = pulumi.String(v)
+	}
+	for k, v := range extra {
+		out[k] = pulumi.String(v)
+	}
+	return out
+}
+
+func assumeRolePolicy(service string) string {
+	b, _ := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect": "Allow", "Action": "sts:AssumeRole",
+			"Principal": map[string]any{"Service": service},
+		}},
+	})
+	return string(b)
+}
+
+func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
+	parent := pulumi.Parent(c)
+	tags := awsTags(args, nil)
+
+	var encryptionKeyArn pulumi.StringPtrInput
+	if args.SecretsEncryption {
+		key, err := kms.NewKey(ctx, name+"-secrets", &kms.KeyArgs{
+			Description:          pulumi.Sprintf("Kubernetes secrets encryption for EKS cluster %s", args.Name),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(DefaultKMSDeletionDays),
+			Tags:                 tags,
+		}, parent)
+		if err != nil {
+			return err
+		}
+		encryptionKeyArn = key.Arn
+	}
+
+	nodeRole, err := iam.NewRole(ctx, name+"-node", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(assumeRolePolicy("ec2.amazonaws.com")),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	var nodePolicies []pulumi.Resource
+	for _, policy := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"} {
+		att, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+policy, &iam.RolePolicyAttachmentArgs{
+			Role:      nodeRole.Name,
+			PolicyArn: pulumi.String("arn:aws:iam::aws:policy/" + policy),
+		}, parent)
+		if err != nil {
+			return err
+		}
+		nodePolicies = append(nodePolicies, att)
+	}
+
+	logTypes := pulumi.ToStringArray(args.LogTypes)
+	cluster, err := eks.NewCluster(ctx, name+"-eks", &eks.ClusterArgs{
+		Name:                         pulumi.String(args.Name),
+		Version:                      pulumi.String(args.Version),
+		VpcId:                        args.VpcID,
+		PrivateSubnetIds:             args.PrivateSubnetIDs,
+		PublicSubnetIds:              args.PublicSubnetIDs,
+		NodeAssociatePublicIpAddress: pulumi.BoolRef(false),
+		SkipDefaultNodeGroup:         pulumi.BoolRef(true),
+		AuthenticationMode:           authModePtr(eks.AuthenticationModeApi),
+		CreateOidcProvider:           pulumi.Bool(false),
+		EndpointPrivateAccess:        pulumi.Bool(true),
+		EndpointPublicAccess:         pulumi.Bool(*args.EndpointPublicAccess),
+		PublicAccessCidrs:            pulumi.ToStringArray(args.PublicAccessCIDRs),
+		EnabledClusterLogTypes:       logTypes,
+		EncryptionConfigKeyArn:       encryptionKeyArn,
+		Tags:                         tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	c.Name = pulumi.String(args.Name).ToStringOutput()
+	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
+
+	// Read the created cluster back for its OIDC issuer and security group;
+	// the lookup waits for the cluster because its argument derives from it.
+	created := pulumi.Unsecret(cluster.KubeconfigJson).ApplyT(func(any) string { return args.Name }).(pulumi.StringOutput)
+	info := awseks.LookupClusterOutput(ctx, awseks.LookupClusterOutputArgs{Name: created}, pulumi.Parent(c))
+	issuer := info.Identities().Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer()
+	c.NodeSecurityGroupID = info.VpcConfig().ClusterSecurityGroupId()
+
+	oidc, err := iam.NewOpenIdConnectProvider(ctx, name+"-oidc", &iam.OpenIdConnectProviderArgs{
+		Url:           issuer,
+		ClientIdLists: pulumi.StringArray{pulumi.String("sts.amazonaws.com")},
+		Tags:          tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	c.OIDCProviderArn = oidc.Arn
+
+	lt, err := ec2.NewLaunchTemplate(ctx, name+"-nodes", &ec2.LaunchTemplateArgs{
+		Description: pulumi.String("Anka Build Cloud nodes: IMDSv2 only, encrypted gp3 root volume"),
+		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"),
+			HttpTokens:   pulumi.String("required"),
+			// 2 hops lets the EBS CSI node plugin read instance metadata;
+			// workloads use IRSA, not the node role.
+			HttpPutResponseHopLimit: pulumi.Int(2),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize:          pulumi.Int(args.Nodes.DiskGiB),
+				VolumeType:          pulumi.String("gp3"),
+				Encrypted:           pulumi.String("true"),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
+			ResourceType: pulumi.String("instance"),
+			Tags:         awsTags(args, map[string]string{"Name": args.Name + "-node"}),
+		}},
+		Tags: tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+
+	for i, zone := range args.AvailabilityZones {
+		ng, err := awseks.NewNodeGroup(ctx, fmt.Sprintf("%s-nodes-%s", name, zone), &awseks.NodeGroupArgs{
+			ClusterName:   c.Name,
+			NodeGroupName: pulumi.Sprintf("%s-%s", args.Name, zone),
+			NodeRoleArn:   nodeRole.Arn,
+			SubnetIds:     pulumi.StringArray{args.PrivateSubnetIDs.ToStringArrayOutput().Index(pulumi.Int(i))},
+			AmiType:       pulumi.String(DefaultAmiType),
+			CapacityType:  pulumi.String(args.Nodes.CapacityType),
+			InstanceTypes: pulumi.ToStringArray(args.Nodes.InstanceTypes),
+			Version:       pulumi.String(args.Version),
+			ScalingConfig: awseks.NodeGroupScalingConfigArgs{
+				MinSize:     pulumi.Int(args.Nodes.MinPerZone),
+				MaxSize:     pulumi.Int(args.Nodes.MaxPerZone),
+				DesiredSize: pulumi.Int(args.Nodes.DesiredPerZone),
+			},
+			UpdateConfig:   awseks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
+			LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
+			Labels:         pulumi.StringMap{"anka.io/zone": pulumi.String(zone)},
+			Tags:           tags,
+		}, parent, pulumi.DependsOn(append(nodePolicies, cluster)),
+			// The cluster autoscaler owns the desired size once running.
+			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+		if err != nil {
+			return err
+		}
+		c.Ready = append(c.Ready, ng)
+	}
+
+	ebsRole, err := iam.NewRole(ctx, name+"-ebs-csi", &iam.RoleArgs{
+		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, EBSCSIServiceAccount),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
+		Role:      ebsRole.Name,
+		PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"),
+	}, parent); err != nil {
+		return err
+	}
+	addonArgs := &awseks.AddonArgs{
+		ClusterName:              c.Name,
+		AddonName:                pulumi.String("aws-ebs-csi-driver"),
+		ServiceAccountRoleArn:    ebsRole.Arn,
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
+		Tags:                     tags,
+	}
+	if args.EBSCSIAddonVersion != "" {
+		addonArgs.AddonVersion = pulumi.String(args.EBSCSIAddonVersion)
+	}
+	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(c.Ready))
+	if err != nil {
+		return err
+	}
+	c.Ready = append(c.Ready, addon)
+
+	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig: c.Kubeconfig,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	c.Provider = provider
+
+	if *args.LoadBalancerController {
+		if err := c.loadBalancerController(ctx, name, args, oidc.Arn, tags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args Args, oidcArn pulumi.StringOutput, tags pulumi.StringMap) error {
+	parent := pulumi.Parent(c)
+	role, err := iam.NewRole(ctx, name+"-alb-controller", &iam.RoleArgs{
+		AssumeRolePolicy: irsa.TrustPolicyOutput(oidcArn, SystemNamespace, ALBServiceAccount),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	policy, err := iam.NewPolicy(ctx, name+"-alb-controller", &iam.PolicyArgs{
+		Description: pulumi.String("AWS Load Balancer Controller for " + args.Name),
+		Policy:      pulumi.String(albControllerPolicy()),
+		Tags:        tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	att, err := iam.NewRolePolicyAttachment(ctx, name+"-alb-controller", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: policy.Arn,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	release, err := helmv3.NewRelease(ctx, name+"-alb-controller", &helmv3.ReleaseArgs{
+		Name:      pulumi.String("aws-load-balancer-controller"),
+		Chart:     pulumi.String("aws-load-balancer-controller"),
+		Version:   pulumi.String(args.ALBChartVersion),
+		Namespace: pulumi.String(SystemNamespace),
+		RepositoryOpts: helmv3.RepositoryOptsArgs{
+			Repo: pulumi.String(DefaultALBChartRepo),
+		},
+		Values: pulumi.Map{
+			"clusterName":  c.Name,
+			"region":       pulumi.String(args.Region),
+			"vpcId":        args.VpcID,
+			"replicaCount": pulumi.Int(2),
+			"serviceAccount": pulumi.Map{
+				"create": pulumi.Bool(true),
+				"name":   pulumi.String(ALBServiceAccount),
+				"annotations": pulumi.Map{
+					"eks.amazonaws.com/role-arn": role.Arn,
+				},
+			},
+		},
+	}, parent, pulumi.Provider(c.Provider), pulumi.DependsOn(append([]pulumi.Resource{att}, c.Ready...)))
+	if err != nil {
+		return err
+	}
+	c.Ready = append(c.Ready, release)
+	return nil
+}
+
+func authModePtr(m eks.AuthenticationMode) *eks.AuthenticationMode { return &m }

@@ -1,0 +1,138 @@
+package network
+
+import (
+	"net/netip"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+)
+
+// Modes of the network component (config anka:network.mode).
+const (
+	// ModeCreate builds a new VPC across the configured zones.
+	ModeCreate = "create"
+	// ModeStackRef reads vpcId, privateSubnetIds and publicSubnetIds from
+	// another stack's outputs.
+	ModeStackRef = "stackRef"
+	// ModeNone creates nothing: the cluster already exists and the workload
+	// needs no VPC handles (local control plane, existing clusters).
+	ModeNone = "none"
+)
+
+// NAT gateway layouts (config anka:network.natGateways).
+const (
+	NatSingle = "single"
+	NatPerAZ  = "perAz"
+)
+
+// Defaults, in one place.
+const (
+	DefaultMode        = ModeCreate
+	DefaultCIDR        = "10.40.0.0/16"
+	DefaultNatGateways = NatSingle
+	// MaxZones is how many zone-sized blocks the CIDR is carved into for
+	// private subnets (8 blocks: up to 6 zones, the last block for public).
+	MaxZones = 6
+)
+
+// Args configures the network. Plain values shape the graph and are validated
+// before anything is registered.
+type Args struct {
+	// Mode is "create" (default), "stackRef" or "none". Config anka:network.mode.
+	Mode string
+	// CIDR of the new VPC, /16 to /20. Default 10.40.0.0/16. Config anka:network.cidr.
+	CIDR string
+	// AvailabilityZones to spread subnets over, e.g. [us-east-1a, us-east-1b,
+	// us-east-1c]; required in create mode. Config anka:network.availabilityZones.
+	AvailabilityZones []string
+	// NatGateways is "single" (default, one NAT in the first zone: cheap, dev)
+	// or "perAz" (one per zone: a zone loss keeps egress, prod).
+	// Config anka:network.natGateways.
+	NatGateways string
+	// StackRef names the stack whose outputs vpcId, privateSubnetIds and
+	// publicSubnetIds are used in stackRef mode, e.g. "acme/network/prod".
+	// Config anka:network.stackRef.
+	StackRef string
+	// Region is the AWS region (config aws:region), used for the S3 gateway
+	// endpoint's service name.
+	Region string
+	// ClusterName tags subnets kubernetes.io/cluster/<name>=shared so the AWS
+	// Load Balancer Controller can discover them.
+	ClusterName string
+	// Tags are added to every taggable resource.
+	Tags map[string]string
+}
+
+func (a Args) withDefaults() Args {
+	if a.Mode == "" {
+		a.Mode = DefaultMode
+	}
+	if a.CIDR == "" {
+		a.CIDR = DefaultCIDR
+	}
+	if a.NatGateways == "" {
+		a.NatGateways = DefaultNatGateways
+	}
+	return a
+}
+
+// WithDefaults returns a copy with every unset field at its default.
+func (a Args) WithDefaults() Args { return a.withDefaults() }
+
+// Validate reports every problem with the (defaulted) args, naming config keys.
+func (a Args) Validate() error {
+	a = a.withDefaults()
+	var p validation.Problems
+	if !p.OneOf("anka:network.mode", a.Mode, ModeCreate, ModeStackRef, ModeNone) {
+		return p.Err()
+	}
+	switch a.Mode {
+	case ModeCreate:
+		if prefix, ok := p.CIDR("anka:network.cidr", a.CIDR); ok && (prefix.Bits() < 16 || prefix.Bits() > 20) {
+			p.Addf("anka:network.cidr", "must be between /16 and /20 so each zone gets a large private subnet, got %s", a.CIDR)
+		}
+		if len(a.AvailabilityZones) == 0 {
+			p.Addf("anka:network.availabilityZones", "must list the zones to use, e.g. [us-east-1a, us-east-1b, us-east-1c], got none")
+		}
+		if len(a.AvailabilityZones) > MaxZones {
+			p.Addf("anka:network.availabilityZones", "may list at most %d zones, got %d", MaxZones, len(a.AvailabilityZones))
+		}
+		seen := map[string]bool{}
+		for _, z := range a.AvailabilityZones {
+			if seen[z] {
+				p.Addf("anka:network.availabilityZones", "lists %q twice; each zone once", z)
+			}
+			seen[z] = true
+		}
+		p.OneOf("anka:network.natGateways", a.NatGateways, NatSingle, NatPerAZ)
+		if a.Region == "" {
+			p.Addf("aws:region", "must be set (pulumi config set aws:region us-east-1)")
+		}
+	case ModeStackRef:
+		if a.StackRef == "" {
+			p.Addf("anka:network.stackRef", "must name the network stack (org/project/stack) when anka:network.mode is %q", ModeStackRef)
+		}
+	}
+	return p.Err()
+}
+
+// subnetCIDRs carves the VPC block into one private subnet per zone (1/8 of
+// the VPC each, room for pod IPs under the VPC CNI) and one public subnet per
+// zone (1/64 each, load balancers only) from the last eighth.
+func subnetCIDRs(vpc string, zones int) (private, public []string) {
+	prefix := netip.MustParsePrefix(vpc)
+	for i := range zones {
+		private = append(private, carve(prefix, 3, i).String())
+		public = append(public, carve(prefix, 6, 7*8+i).String())
+	}
+	return private, public
+}
+
+// carve returns the index-th subnet of prefix with newBits more prefix bits.
+func carve(prefix netip.Prefix, newBits, index int) netip.Prefix {
+	bits := prefix.Bits() + newBits
+	base := prefix.Addr().As4()
+	n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	n += uint32(index) << (32 - bits)
+	addr := netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+	return netip.PrefixFrom(addr, bits)
+}

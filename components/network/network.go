@@ -1,0 +1,229 @@
+// Package network provides the VPC the cluster runs in: private subnets for
+// nodes and public subnets for load balancers in every zone, or the same
+// handles read from another stack.
+package network
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// TypeToken is the component's type.
+const TypeToken = "anka:network:Network"
+
+// Network is the component resource.
+type Network struct {
+	pulumi.ResourceState
+
+	// VpcID is the VPC's id ("" in none mode).
+	VpcID pulumi.StringOutput
+	// PrivateSubnetIDs are the node subnets, one per zone, in zone order.
+	PrivateSubnetIDs pulumi.StringArrayOutput
+	// PublicSubnetIDs are the load-balancer subnets, one per zone.
+	PublicSubnetIDs pulumi.StringArrayOutput
+	// PrivateRouteTableIDs are the private route tables (create mode only).
+	PrivateRouteTableIDs pulumi.StringArrayOutput
+}
+
+// New registers the network. Args are validated before anything is created.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Network, error) {
+	args = args.withDefaults()
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Network{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, n, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(n)
+	var err error
+	switch args.Mode {
+	case ModeCreate:
+		err = n.create(ctx, name, args, parent)
+	case ModeStackRef:
+		err = n.fromStack(ctx, name, args, parent)
+	default:
+		n.VpcID = pulumi.String("").ToStringOutput()
+		n.PrivateSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
+		n.PublicSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
+		n.PrivateRouteTableIDs = pulumi.StringArray{}.ToStringArrayOutput()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":            n.VpcID,
+		"privateSubnetIds": n.PrivateSubnetIDs,
+		"publicSubnetIds":  n.PublicSubnetIDs,
+	})
+}
+
+func tags(args Args, name string, extra map[string]string) pulumi.StringMap {
+	out := pulumi.StringMap{"Name": pulumi.String(name)}
+	for k, v := range args.Tags {
+		out[k] = pulumi.String(v)
+	}
+	for k, v := range extra {
+		out[k] = pulumi.String(v)
+	}
+	return out
+}
+
+func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) error {
+	vpc, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(args.CIDR),
+		EnableDnsHostnames: pulumi.Bool(true),
+		EnableDnsSupport:   pulumi.Bool(true),
+		Tags:               tags(args, name, nil),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  tags(args, name+"-igw", nil),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
+		VpcId:  vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()}},
+		Tags:   tags(args, name+"-public", nil),
+	}, parent)
+	if err != nil {
+		return err
+	}
+
+	privateCIDRs, publicCIDRs := subnetCIDRs(args.CIDR, len(args.AvailabilityZones))
+	clusterTag := map[string]string{}
+	if args.ClusterName != "" {
+		clusterTag["kubernetes.io/cluster/"+args.ClusterName] = "shared"
+	}
+	var private, public, privateRTs pulumi.StringArray
+	var nats []*ec2.NatGateway
+	for i, zone := range args.AvailabilityZones {
+		pubName := fmt.Sprintf("%s-public-%s", name, zone)
+		pub, err := ec2.NewSubnet(ctx, pubName, &ec2.SubnetArgs{
+			VpcId:               vpc.ID(),
+			CidrBlock:           pulumi.String(publicCIDRs[i]),
+			AvailabilityZone:    pulumi.String(zone),
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                tags(args, pubName, merge(clusterTag, map[string]string{"kubernetes.io/role/elb": "1"})),
+		}, parent)
+		if err != nil {
+			return err
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, pubName, &ec2.RouteTableAssociationArgs{
+			SubnetId: pub.ID(), RouteTableId: publicRT.ID(),
+		}, parent); err != nil {
+			return err
+		}
+		public = append(public, pub.ID())
+
+		if args.NatGateways == NatPerAZ || i == 0 {
+			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.EipArgs{
+				Domain: pulumi.String("vpc"),
+				Tags:   tags(args, fmt.Sprintf("%s-nat-%s", name, zone), nil),
+			}, parent)
+			if err != nil {
+				return err
+			}
+			nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.NatGatewayArgs{
+				AllocationId: eip.ID(),
+				SubnetId:     pub.ID(),
+				Tags:         tags(args, fmt.Sprintf("%s-nat-%s", name, zone), nil),
+			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return err
+			}
+			nats = append(nats, nat)
+		}
+		nat := nats[len(nats)-1]
+
+		privName := fmt.Sprintf("%s-private-%s", name, zone)
+		priv, err := ec2.NewSubnet(ctx, privName, &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(privateCIDRs[i]),
+			AvailabilityZone: pulumi.String(zone),
+			Tags:             tags(args, privName, merge(clusterTag, map[string]string{"kubernetes.io/role/internal-elb": "1"})),
+		}, parent)
+		if err != nil {
+			return err
+		}
+		rt, err := ec2.NewRouteTable(ctx, privName, &ec2.RouteTableArgs{
+			VpcId:  vpc.ID(),
+			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
+			Tags:   tags(args, privName, nil),
+		}, parent)
+		if err != nil {
+			return err
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, privName, &ec2.RouteTableAssociationArgs{
+			SubnetId: priv.ID(), RouteTableId: rt.ID(),
+		}, parent); err != nil {
+			return err
+		}
+		private = append(private, priv.ID())
+		privateRTs = append(privateRTs, rt.ID())
+	}
+
+	// Registry pushes to S3 and image pulls from ECR's S3 layer stay off the
+	// NAT gateways: faster, and no per-GB NAT processing charge.
+	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           vpc.ID(),
+		ServiceName:     pulumi.String(fmt.Sprintf("com.amazonaws.%s.s3", args.Region)),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   privateRTs,
+		Tags:            tags(args, name+"-s3", nil),
+	}, parent); err != nil {
+		return err
+	}
+
+	n.VpcID = vpc.ID().ToStringOutput()
+	n.PrivateSubnetIDs = private.ToStringArrayOutput()
+	n.PublicSubnetIDs = public.ToStringArrayOutput()
+	n.PrivateRouteTableIDs = privateRTs.ToStringArrayOutput()
+	return nil
+}
+
+func (n *Network) fromStack(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) error {
+	ref, err := pulumi.NewStackReference(ctx, name+"-ref", &pulumi.StackReferenceArgs{Name: pulumi.String(args.StackRef)}, parent)
+	if err != nil {
+		return err
+	}
+	n.VpcID = ref.GetStringOutput(pulumi.String("vpcId"))
+	n.PrivateSubnetIDs = ref.GetOutput(pulumi.String("privateSubnetIds")).ApplyT(toStrings).(pulumi.StringArrayOutput)
+	n.PublicSubnetIDs = ref.GetOutput(pulumi.String("publicSubnetIds")).ApplyT(toStrings).(pulumi.StringArrayOutput)
+	n.PrivateRouteTableIDs = pulumi.StringArray{}.ToStringArrayOutput()
+	return nil
+}
+
+func toStrings(v any) ([]string, error) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("stack reference output is %T, want a list of subnet ids", v)
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return nil, fmt.Errorf("stack reference output holds %T, want subnet id strings", it)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,85 @@
+// Package storage provides the StorageClass etcd's volumes are provisioned
+// from: encrypted gp3 with provisioned IOPS or io2 on the EBS CSI driver,
+// bound where the pod lands (WaitForFirstConsumer) and retained on delete.
+package storage
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// TypeToken is the component's type.
+const TypeToken = "anka:storage:EtcdStorage"
+
+// Storage is the component resource.
+type Storage struct {
+	pulumi.ResourceState
+
+	// ClassName is the StorageClass etcd's volume claims use.
+	ClassName pulumi.StringOutput
+	// Class is the StorageClass resource.
+	Class *storagev1.StorageClass
+}
+
+// Parameters are the EBS CSI StorageClass parameters for args.
+func Parameters(args Args) map[string]string {
+	args = args.WithDefaults()
+	params := map[string]string{
+		"type":                      args.Type,
+		"iops":                      fmt.Sprint(args.IOPS),
+		"encrypted":                 "true",
+		"csi.storage.k8s.io/fstype": DefaultFSType,
+	}
+	if args.Type == TypeGP3 {
+		params["throughput"] = fmt.Sprint(args.ThroughputMiBps)
+	}
+	if args.KMSKeyArn != "" {
+		params["kmsKeyId"] = args.KMSKeyArn
+	}
+	return params
+}
+
+// New registers the StorageClass. The class is retained on delete: removing
+// it would not delete volumes, but a later `up` must find the same class the
+// retained PersistentVolumes name.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Storage, error) {
+	args = args.WithDefaults()
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Storage{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, s, opts...); err != nil {
+		return nil, err
+	}
+	var topologies corev1.TopologySelectorTermArray
+	if len(args.Zones) > 0 {
+		topologies = corev1.TopologySelectorTermArray{corev1.TopologySelectorTermArgs{
+			MatchLabelExpressions: corev1.TopologySelectorLabelRequirementArray{corev1.TopologySelectorLabelRequirementArgs{
+				Key:    pulumi.String("topology.kubernetes.io/zone"),
+				Values: pulumi.ToStringArray(args.Zones),
+			}},
+		}}
+	}
+	class, err := storagev1.NewStorageClass(ctx, name+"-etcd", &storagev1.StorageClassArgs{
+		Metadata: metav1.ObjectMetaArgs{
+			Name:   pulumi.String(args.ClassName),
+			Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("anka-build-cloud")},
+		},
+		Provisioner:          pulumi.String(EBSCSIProvisioner),
+		Parameters:           pulumi.ToStringMap(Parameters(args)),
+		ReclaimPolicy:        pulumi.String("Retain"),
+		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+		AllowVolumeExpansion: pulumi.Bool(true),
+		AllowedTopologies:    topologies,
+	}, pulumi.Parent(s), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return nil, err
+	}
+	s.Class = class
+	s.ClassName = class.Metadata.Name().Elem()
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"className": s.ClassName})
+}

@@ -1,0 +1,238 @@
+// Package stacks composes the components into the one typed stack this
+// program deploys: it loads and validates config, builds the components in
+// order, and returns the outputs that form the stack-reference contract.
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
+	"github.com/anka-ha/anka-build-cloud-aws/components/network"
+	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Namespace is the config namespace, the project's name.
+const Namespace = "anka"
+
+// Environments (config anka:environment). prod turns on the rules that keep
+// a zone loss survivable.
+const (
+	EnvDev  = "dev"
+	EnvProd = "prod"
+)
+
+// Edge modes (config anka:edge.mode).
+const (
+	EdgeALB          = "alb"
+	EdgeNLBMTLS      = "nlb-mtls"
+	EdgeIngressNginx = "ingress-nginx"
+	EdgeNone         = "none"
+)
+
+// MinIdleTimeoutSeconds is the floor for every idle/proxy timeout on the
+// path of a registry push: a multi-GB template upload can pause far longer
+// than the old 350 s NLB limit while the Registry writes.
+const MinIdleTimeoutSeconds = 900
+
+// Defaults, in one place for the stack-level settings.
+const (
+	DefaultEnvironment        = EnvDev
+	DefaultEdgeMode           = EdgeALB
+	DefaultIdleTimeoutSeconds = 4000 // the ALB maximum
+)
+
+// ClusterConfig is anka:cluster as written in the stack file.
+type ClusterConfig struct {
+	Mode                   string                `json:"mode"`
+	Name                   string                `json:"name"`
+	Version                string                `json:"version"`
+	Nodes                  cluster.NodeGroupArgs `json:"nodes"`
+	EndpointPublicAccess   *bool                 `json:"endpointPublicAccess"`
+	PublicAccessCIDRs      []string              `json:"publicAccessCidrs"`
+	SecretsEncryption      bool                  `json:"secretsEncryption"`
+	LogTypes               []string              `json:"logTypes"`
+	LoadBalancerController struct {
+		Enabled      *bool  `json:"enabled"`
+		ChartVersion string `json:"chartVersion"`
+	} `json:"loadBalancerController"`
+	EBSCSIAddonVersion string `json:"ebsCsiAddonVersion"`
+	// Kubeconfig (contents or file path) of an existing cluster; set it as a
+	// secret: pulumi config set --secret --path anka:cluster.kubeconfig ...
+	Kubeconfig      string `json:"kubeconfig"`
+	StackRef        string `json:"stackRef"`
+	OIDCProviderArn string `json:"oidcProviderArn"`
+}
+
+// StorageConfig is anka:storage.
+type StorageConfig struct {
+	Etcd storage.Args `json:"etcd"`
+}
+
+// EdgeConfig is anka:edge (the edge component adds its own settings).
+type EdgeConfig struct {
+	Mode               string `json:"mode"`
+	IdleTimeoutSeconds int    `json:"idleTimeoutSeconds"`
+}
+
+// Config is the whole validated configuration of one stack.
+type Config struct {
+	Stack       string
+	Environment string
+	Region      string
+	Tags        map[string]string
+	Network     network.Args
+	Cluster     ClusterConfig
+	Storage     StorageConfig
+	Edge        EdgeConfig
+}
+
+// Prod reports whether prod-only rules apply.
+func (c Config) Prod() bool { return c.Environment == EnvProd }
+
+// networkJSON mirrors anka:network.
+type networkJSON struct {
+	Mode              string   `json:"mode"`
+	CIDR              string   `json:"cidr"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	NatGateways       string   `json:"natGateways"`
+	StackRef          string   `json:"stackRef"`
+}
+
+// Load reads config from the stack (never fails on a bad value: Validate
+// reports those; it fails only on config that is not even well-formed).
+func Load(ctx *pulumi.Context) (Config, error) {
+	var p validation.Problems
+	c := Config{Stack: ctx.Stack()}
+	get := func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }
+	object := func(key string, out any) {
+		if raw, ok := get(key); ok {
+			if err := json.Unmarshal([]byte(raw), out); err != nil {
+				p.Addf(Namespace+":"+key, "is not a well-formed object: %v", err)
+			}
+		}
+	}
+	c.Environment, _ = get("environment")
+	c.Region, _ = ctx.GetConfig("aws:region")
+	object("tags", &c.Tags)
+	var nw networkJSON
+	object("network", &nw)
+	c.Network = network.Args{Mode: nw.Mode, CIDR: nw.CIDR, AvailabilityZones: nw.AvailabilityZones, NatGateways: nw.NatGateways, StackRef: nw.StackRef}
+	object("cluster", &c.Cluster)
+	object("storage", &c.Storage)
+	object("edge", &c.Edge)
+	return c.withDefaults(), p.Err()
+}
+
+func (c Config) withDefaults() Config {
+	if c.Environment == "" {
+		c.Environment = DefaultEnvironment
+	}
+	if c.Cluster.Name == "" {
+		c.Cluster.Name = "anka-" + c.Stack
+	}
+	if c.Edge.Mode == "" {
+		c.Edge.Mode = DefaultEdgeMode
+	}
+	if c.Edge.IdleTimeoutSeconds == 0 {
+		c.Edge.IdleTimeoutSeconds = DefaultIdleTimeoutSeconds
+	}
+	c.Network = c.Network.WithDefaults()
+	c.Network.Region = c.Region
+	c.Network.ClusterName = c.Cluster.Name
+	c.Network.Tags = c.Tags
+	c.Storage.Etcd = c.Storage.Etcd.WithDefaults()
+	if c.Network.Mode == network.ModeCreate {
+		c.Storage.Etcd.Zones = c.Network.AvailabilityZones
+	}
+	return c
+}
+
+// clusterArgs maps config to the cluster component's args; the wiring from
+// the network is added by the stack.
+func (c Config) clusterArgs() cluster.Args {
+	cc := c.Cluster
+	a := cluster.Args{
+		Mode:                   cc.Mode,
+		Name:                   cc.Name,
+		Version:                cc.Version,
+		Region:                 c.Region,
+		AvailabilityZones:      c.Network.AvailabilityZones,
+		Nodes:                  cc.Nodes,
+		EndpointPublicAccess:   cc.EndpointPublicAccess,
+		PublicAccessCIDRs:      cc.PublicAccessCIDRs,
+		SecretsEncryption:      cc.SecretsEncryption,
+		LogTypes:               cc.LogTypes,
+		LoadBalancerController: cc.LoadBalancerController.Enabled,
+		ALBChartVersion:        cc.LoadBalancerController.ChartVersion,
+		EBSCSIAddonVersion:     cc.EBSCSIAddonVersion,
+		OIDCProviderArn:        cc.OIDCProviderArn,
+		Tags:                   c.Tags,
+	}
+	if cc.Kubeconfig != "" {
+		a.Kubeconfig = pulumi.String(cc.Kubeconfig)
+	}
+	return a.WithDefaults()
+}
+
+// Validate reports every problem in the config at once, each naming its key.
+// It runs before any resource is registered.
+func (c Config) Validate() error {
+	var p validation.Problems
+	p.OneOf("anka:environment", c.Environment, EnvDev, EnvProd)
+	p.Merge(c.Network.Validate())
+	ca := c.clusterArgs()
+	if ca.Mode == cluster.ModeExisting && ca.Kubeconfig == nil && c.Cluster.StackRef != "" {
+		ca.Kubeconfig = pulumi.String("from-stack-reference")
+	}
+	p.Merge(ca.Validate())
+	if ca.Mode == cluster.ModeEKS && c.Network.Mode == network.ModeNone {
+		p.Addf("anka:network.mode", "must be %q or %q when anka:cluster.mode is %q: EKS needs a VPC", network.ModeCreate, network.ModeStackRef, cluster.ModeEKS)
+	}
+	p.Merge(c.Storage.Etcd.Validate())
+	p.OneOf("anka:edge.mode", c.Edge.Mode, EdgeALB, EdgeNLBMTLS, EdgeIngressNginx, EdgeNone)
+	if c.Edge.IdleTimeoutSeconds < MinIdleTimeoutSeconds {
+		p.Addf("anka:edge.idleTimeoutSeconds", "must be at least %d so multi-GB registry pushes are not cut (the vendor saw 350 s break them), got %d", MinIdleTimeoutSeconds, c.Edge.IdleTimeoutSeconds)
+	}
+	if c.Prod() {
+		c.validateProd(&p, ca)
+	}
+	return p.Err()
+}
+
+func (c Config) validateProd(p *validation.Problems, ca cluster.Args) {
+	if c.Network.Mode == network.ModeCreate {
+		if len(c.Network.AvailabilityZones) < 3 {
+			p.Addf("anka:network.availabilityZones", "must list at least 3 zones in prod so one etcd member runs per zone and a zone loss keeps quorum, got %d", len(c.Network.AvailabilityZones))
+		}
+		if c.Network.NatGateways != network.NatPerAZ {
+			p.Addf("anka:network.natGateways", "must be %q in prod so a zone loss keeps egress for the other zones, got %q", network.NatPerAZ, c.Network.NatGateways)
+		}
+	}
+	if ca.Mode == cluster.ModeEKS {
+		if !ca.SecretsEncryption {
+			p.Addf("anka:cluster.secretsEncryption", "must be true in prod: etcd TLS keys and auth tokens live in Kubernetes secrets")
+		}
+		if *ca.EndpointPublicAccess {
+			for _, cidr := range ca.PublicAccessCIDRs {
+				if cidr == "0.0.0.0/0" {
+					p.Addf("anka:cluster.publicAccessCidrs", "must not contain 0.0.0.0/0 in prod: list your CI runners' and admins' egress ranges, or set anka:cluster.endpointPublicAccess to false")
+				}
+			}
+		}
+	}
+	if c.Storage.Etcd.Type != storage.TypeIO2 && c.Storage.Etcd.Type != storage.TypeGP3 {
+		return
+	}
+	if c.Storage.Etcd.Type == storage.TypeGP3 && c.Storage.Etcd.IOPS < 6000 {
+		p.Addf("anka:storage.etcd.iops", "must be at least 6000 for gp3 in prod (etcd under a busy Build Cloud), got %d; or use io2", c.Storage.Etcd.IOPS)
+	}
+}
+
+// String is a one-line summary for logs.
+func (c Config) String() string {
+	return fmt.Sprintf("stack=%s env=%s network=%s cluster=%s etcdStorage=%s edge=%s",
+		c.Stack, c.Environment, c.Network.Mode, c.Cluster.Mode, c.Storage.Etcd.Type, c.Edge.Mode)
+}

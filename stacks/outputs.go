@@ -1,0 +1,53 @@
+package stacks
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// Output names: the stable contract other projects read through stack
+// references. Renaming or removing one breaks consumers; the README table
+// and tests/contract_test.go must change with it.
+const (
+	OutputClusterName      = "clusterName"
+	OutputKubeconfig       = "kubeconfig"
+	OutputOIDCProviderArn  = "oidcProviderArn"
+	OutputVpcID            = "vpcId"
+	OutputPrivateSubnetIDs = "privateSubnetIds"
+	OutputPublicSubnetIDs  = "publicSubnetIds"
+	OutputEtcdStorageClass = "etcdStorageClass"
+	OutputControllerURL    = "controllerUrl"
+	OutputRegistryURL      = "registryUrl"
+)
+
+// Outputs are the stack's exported values.
+type Outputs struct {
+	ClusterName      pulumi.StringOutput
+	Kubeconfig       pulumi.StringOutput // secret
+	OIDCProviderArn  pulumi.StringOutput
+	VpcID            pulumi.StringOutput
+	PrivateSubnetIDs pulumi.StringArrayOutput
+	PublicSubnetIDs  pulumi.StringArrayOutput
+	EtcdStorageClass pulumi.StringOutput
+	ControllerURL    pulumi.StringOutput
+	RegistryURL      pulumi.StringOutput
+}
+
+// Map returns the outputs by their exported names.
+func (o Outputs) Map() map[string]pulumi.Output {
+	return map[string]pulumi.Output{
+		OutputClusterName:      o.ClusterName,
+		OutputKubeconfig:       pulumi.ToSecret(o.Kubeconfig),
+		OutputOIDCProviderArn:  o.OIDCProviderArn,
+		OutputVpcID:            o.VpcID,
+		OutputPrivateSubnetIDs: o.PrivateSubnetIDs,
+		OutputPublicSubnetIDs:  o.PublicSubnetIDs,
+		OutputEtcdStorageClass: o.EtcdStorageClass,
+		OutputControllerURL:    o.ControllerURL,
+		OutputRegistryURL:      o.RegistryURL,
+	}
+}
+
+// Export registers every output on the stack.
+func (o Outputs) Export(ctx *pulumi.Context) {
+	for name, value := range o.Map() {
+		ctx.Export(name, value)
+	}
+}

@@ -1,0 +1,85 @@
+package harness
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// FakeKubeconfig is what the mocked eks:index:Cluster returns.
+const FakeKubeconfig = `{"apiVersion":"v1","kind":"Config","clusters":[{"name":"anka","cluster":{"server":"https://ABCDEF.gr7.us-east-1.eks.amazonaws.com","certificate-authority-data":"LS0t"}}],"contexts":[{"name":"anka","context":{"cluster":"anka","user":"aws"}}],"current-context":"anka","users":[{"name":"aws","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"aws","args":["eks","get-token","--cluster-name","anka"]}}}]}`
+
+// OIDCIssuer is the issuer the mocked aws:eks/getCluster returns.
+const OIDCIssuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+func arn(service, resourcePart string) resource.PropertyValue {
+	return resource.NewProperty(fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, Region, AccountID, resourcePart))
+}
+
+// fakeOutputs returns the inputs plus the outputs the program reads, for the
+// types it reads them from. Everything else echoes its inputs.
+func fakeOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
+	out := args.Inputs.Copy()
+	name := args.Name
+	str := func(key string) string {
+		if v, ok := args.Inputs[resource.PropertyKey(key)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	switch args.TypeToken {
+	case "eks:index:Cluster":
+		out["kubeconfigJson"] = resource.MakeSecret(resource.NewProperty(FakeKubeconfig))
+		out["kubeconfig"] = resource.MakeSecret(resource.NewProperty(FakeKubeconfig))
+	case "aws:iam/role:Role":
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", AccountID, name))
+		out["name"] = resource.NewProperty(name)
+	case "aws:iam/policy:Policy":
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:policy/%s", AccountID, name))
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, OIDCIssuer[len("https://"):]))
+	case "aws:kms/key:Key":
+		out["arn"] = arn("kms", "key/"+name)
+		out["keyId"] = resource.NewProperty(name)
+	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
+		bucket := str("bucket")
+		if bucket == "" {
+			bucket = name
+		}
+		out["bucket"] = resource.NewProperty(bucket)
+		out["arn"] = resource.NewProperty("arn:aws:s3:::" + bucket)
+	case "aws:fsx/openZfsFileSystem:OpenZfsFileSystem":
+		out["dnsName"] = resource.NewProperty(name + ".fsx.us-east-1.amazonaws.com")
+		out["rootVolumeId"] = resource.NewProperty("fsvol-" + name)
+		out["arn"] = arn("fsx", "file-system/"+name)
+	case "aws:efs/fileSystem:FileSystem":
+		out["dnsName"] = resource.NewProperty(name + ".efs.us-east-1.amazonaws.com")
+		out["arn"] = arn("elasticfilesystem", "file-system/"+name)
+	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable":
+		out["arn"] = arn("ec2", id)
+	}
+	return out
+}
+
+// fakeCall answers the invokes the program makes.
+func fakeCall(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:eks/getCluster:getCluster":
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name":       name,
+			"arn":        fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", Region, AccountID, name),
+			"endpoint":   "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com",
+			"identities": []any{map[string]any{"oidcs": []any{map[string]any{"issuer": OIDCIssuer}}}},
+			"vpcConfig":  map[string]any{"clusterSecurityGroupId": "sg-cluster0123456789"},
+		}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/test"}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	}
+	return resource.PropertyMap{}, nil
+}

@@ -1,0 +1,204 @@
+// Package harness is the one Pulumi mock used by every component and stack
+// test. It records each registered resource with the options the engine
+// receives (protect, retainOnDelete, dependsOn, provider), fakes only the
+// outputs the program reads, and renders the golden snapshot format.
+package harness
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Project and Stack name the mocked program; Project matches Pulumi.yaml.
+const (
+	Project   = "anka"
+	AccountID = "123456789012"
+	Region    = "us-east-1"
+)
+
+// Resource is one registration seen by the mock.
+type Resource struct {
+	URN            string
+	Type           string
+	Name           string
+	Parent         string // the parent's URN ("" for the stack itself)
+	Custom         bool
+	Inputs         resource.PropertyMap
+	Protect        bool
+	RetainOnDelete bool
+	DependsOn      []string // URNs
+	Provider       string   // provider reference "urn::id", "" for the default provider
+	Aliases        int
+}
+
+// ParentName is the logical name of the parent, "" for the stack.
+func (r Resource) ParentName() string { return nameOf(r.Parent) }
+
+// Recorder implements pulumi.MockResourceMonitor. It is safe for the
+// concurrent registrations the Go SDK makes.
+type Recorder struct {
+	mu        sync.Mutex
+	resources []Resource
+	calls     []pulumi.MockCallArgs
+	// Outputs, when set, is consulted before the built-in fakes and may
+	// return extra outputs for a resource.
+	Outputs func(args pulumi.MockResourceArgs) resource.PropertyMap
+	// StackOutputs are returned for pulumi:pulumi:StackReference resources,
+	// keyed by the referenced stack name.
+	StackOutputs map[string]map[string]any
+}
+
+// NewRecorder returns an empty recorder.
+func NewRecorder() *Recorder { return &Recorder{StackOutputs: map[string]map[string]any{}} }
+
+// NewResource records the registration and answers with fake outputs.
+func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Provider: args.Provider}
+	if rpc := args.RegisterRPC; rpc != nil {
+		rec.Parent = rpc.GetParent()
+		rec.Protect = rpc.GetProtect()
+		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.DependsOn = append([]string(nil), rpc.GetDependencies()...)
+		rec.Aliases = len(rpc.GetAliases()) + len(rpc.GetAliasURNs())
+		if rec.Provider == "" {
+			rec.Provider = rpc.GetProvider()
+		}
+	}
+	rec.URN = fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", "test", Project, args.TypeToken, args.Name)
+
+	id := args.Name + "-id"
+	outputs := fakeOutputs(args, id)
+	if args.TypeToken == "pulumi:pulumi:StackReference" {
+		ref := args.Inputs["name"].StringValue()
+		outs, ok := r.StackOutputs[ref]
+		if !ok {
+			return "", nil, fmt.Errorf("harness: no outputs registered for stack reference %q", ref)
+		}
+		outputs["outputs"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(outs))
+		outputs["secretOutputNames"] = resource.NewArrayProperty(nil)
+		id = ref
+	}
+	if r.Outputs != nil {
+		for k, v := range r.Outputs(args) {
+			outputs[k] = v
+		}
+	}
+	r.mu.Lock()
+	r.resources = append(r.resources, rec)
+	r.mu.Unlock()
+	return id, outputs, nil
+}
+
+// Call answers the invokes the program makes.
+func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, args)
+	r.mu.Unlock()
+	return fakeCall(args)
+}
+
+// Resources returns every registration, sorted by type then name.
+func (r *Recorder) Resources() []Resource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]Resource(nil), r.resources...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// ByType returns the registrations of one type token, sorted by name.
+func (r *Recorder) ByType(typ string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources() {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Get returns the registration of type typ named name, failing the test if
+// there is none.
+func (r *Recorder) Get(t testing.TB, typ, name string) Resource {
+	t.Helper()
+	for _, res := range r.Resources() {
+		if res.Type == typ && res.Name == name {
+			return res
+		}
+	}
+	var names []string
+	for _, res := range r.ByType(typ) {
+		names = append(names, res.Name)
+	}
+	t.Fatalf("no %s named %q was registered; registered: %v", typ, name, names)
+	return Resource{}
+}
+
+// Children returns the registrations whose parent has the given name.
+func (r *Recorder) Children(parentName string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources() {
+		if res.ParentName() == parentName {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Len is the number of registrations, components included.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.resources)
+}
+
+// Run executes fn under the mock with the given flat config
+// ("anka:etcd" -> JSON text) and secret keys, and returns the recorder.
+func Run(t testing.TB, stack string, config map[string]string, secretKeys []string, rec *Recorder, fn pulumi.RunFunc) error {
+	t.Helper()
+	if rec == nil {
+		rec = NewRecorder()
+	}
+	return pulumi.RunErr(fn,
+		pulumi.WithMocks(Project, stack, rec),
+		func(info *pulumi.RunInfo) {
+			info.Config = config
+			info.ConfigSecretKeys = secretKeys
+		},
+	)
+}
+
+func nameOf(urn string) string {
+	if urn == "" {
+		return ""
+	}
+	i := strings.LastIndex(urn, "::")
+	if i < 0 {
+		return urn
+	}
+	return urn[i+2:]
+}
+
+// ProviderName turns a provider reference ("urn::id") into the provider's
+// logical name.
+func ProviderName(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	urn := ref
+	if i := strings.LastIndex(ref, "::"); i >= 0 {
+		urn = ref[:i]
+	}
+	return nameOf(urn)
+}

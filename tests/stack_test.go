@@ -1,0 +1,189 @@
+package tests
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/stacks"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var environmentStacks = []string{"dev", "prod"}
+
+// TestStackGolden snapshots every resource the program registers for each
+// stack file. Reviewers read infrastructure changes from these diffs.
+func TestStackGolden(t *testing.T) {
+	for _, stack := range environmentStacks {
+		t.Run(stack, func(t *testing.T) {
+			run, err := runStackFile(t, stack, nil)
+			require.NoError(t, err)
+			harness.CompareGolden(t, filepath.Join("testdata", stack+".json"), run.rec.Snapshot(stack, run.outputs))
+		})
+	}
+}
+
+func TestStackOutputsContract(t *testing.T) {
+	for _, stack := range environmentStacks {
+		t.Run(stack, func(t *testing.T) {
+			run, err := runStackFile(t, stack, nil)
+			require.NoError(t, err)
+			for _, name := range []string{
+				stacks.OutputClusterName, stacks.OutputKubeconfig, stacks.OutputOIDCProviderArn,
+				stacks.OutputVpcID, stacks.OutputPrivateSubnetIDs, stacks.OutputPublicSubnetIDs,
+				stacks.OutputEtcdStorageClass, stacks.OutputControllerURL, stacks.OutputRegistryURL,
+			} {
+				assert.Contains(t, run.outputs, name)
+			}
+			assert.True(t, run.secret[stacks.OutputKubeconfig], "kubeconfig must be exported as a secret")
+			assert.Equal(t, harness.SecretPlaceholder, run.outputs[stacks.OutputKubeconfig])
+			assert.Equal(t, "anka-"+stack, run.outputs[stacks.OutputClusterName])
+			assert.Equal(t, "anka-etcd", run.outputs[stacks.OutputEtcdStorageClass])
+			assert.Len(t, run.outputs[stacks.OutputPrivateSubnetIDs], 3)
+			assert.Len(t, run.outputs[stacks.OutputPublicSubnetIDs], 3)
+		})
+	}
+}
+
+// TestStackEveryResourceHasAParent: nothing floats at the stack root but the
+// top-level components (and the providers/stack references they own).
+func TestStackEveryResourceHasAParent(t *testing.T) {
+	for _, stack := range environmentStacks {
+		run, err := runStackFile(t, stack, nil)
+		require.NoError(t, err)
+		for _, r := range run.rec.Resources() {
+			if strings.HasPrefix(r.Type, "anka:") {
+				continue
+			}
+			assert.NotEqual(t, "anka-"+stack, r.ParentName(), "%s: %s %q sits at the stack root instead of under its component", stack, r.Type, r.Name)
+			assert.NotEmpty(t, r.Parent, "%s: %s %q has no parent", stack, r.Type, r.Name)
+		}
+	}
+}
+
+func TestStackNodeGroupsOnePerZone(t *testing.T) {
+	for _, stack := range environmentStacks {
+		run, err := runStackFile(t, stack, nil)
+		require.NoError(t, err)
+		groups := run.rec.ByType("aws:eks/nodeGroup:NodeGroup")
+		require.Len(t, groups, 3, stack)
+		for _, g := range groups {
+			subnets := g.Inputs["subnetIds"].ArrayValue()
+			assert.Len(t, subnets, 1, "%s: node group %s must live in exactly one zone's subnet so zonal EBS volumes can follow their pods", stack, g.Name)
+			assert.Equal(t, "AL2023_x86_64_STANDARD", g.Inputs["amiType"].StringValue())
+		}
+		lt := run.rec.ByType("aws:ec2/launchTemplate:LaunchTemplate")
+		require.Len(t, lt, 1)
+		md := lt[0].Inputs["metadataOptions"].ObjectValue()
+		assert.Equal(t, "required", md["httpTokens"].StringValue(), "IMDSv2 must be required")
+		ebs := lt[0].Inputs["blockDeviceMappings"].ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()
+		assert.Equal(t, "true", ebs["encrypted"].StringValue(), "node root volumes must be encrypted")
+	}
+}
+
+func TestStackNetworkSpreadsOverThreeZones(t *testing.T) {
+	for _, stack := range environmentStacks {
+		run, err := runStackFile(t, stack, nil)
+		require.NoError(t, err)
+		zones := map[string]int{}
+		var elb, internal int
+		for _, s := range run.rec.ByType("aws:ec2/subnet:Subnet") {
+			zones[s.Inputs["availabilityZone"].StringValue()]++
+			tags := s.Inputs["tags"].ObjectValue()
+			if _, ok := tags["kubernetes.io/role/elb"]; ok {
+				elb++
+			}
+			if _, ok := tags["kubernetes.io/role/internal-elb"]; ok {
+				internal++
+			}
+			assert.Equal(t, "shared", tags[resource.PropertyKey("kubernetes.io/cluster/anka-"+stack)].StringValue())
+		}
+		assert.Len(t, zones, 3)
+		assert.Equal(t, 3, elb, "one public (load balancer) subnet per zone")
+		assert.Equal(t, 3, internal, "one private (node) subnet per zone")
+		nats := len(run.rec.ByType("aws:ec2/natGateway:NatGateway"))
+		if stack == "prod" {
+			assert.Equal(t, 3, nats, "prod runs a NAT gateway per zone")
+		} else {
+			assert.Equal(t, 1, nats, "dev runs one NAT gateway")
+		}
+		endpoint := run.rec.Get(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3")
+		assert.Equal(t, "Gateway", endpoint.Inputs["vpcEndpointType"].StringValue())
+		assert.Len(t, endpoint.Inputs["routeTableIds"].ArrayValue(), 3, "the S3 gateway endpoint serves every private route table")
+	}
+}
+
+func TestStackEtcdStorageClass(t *testing.T) {
+	cases := map[string]map[string]string{
+		"dev":  {"type": "gp3", "iops": "3000", "throughput": "125", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+		"prod": {"type": "io2", "iops": "10000", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+	}
+	for stack, want := range cases {
+		run, err := runStackFile(t, stack, nil)
+		require.NoError(t, err)
+		sc := run.rec.Get(t, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-etcd")
+		assert.Equal(t, "ebs.csi.aws.com", sc.Inputs["provisioner"].StringValue())
+		assert.Equal(t, "Retain", sc.Inputs["reclaimPolicy"].StringValue())
+		assert.Equal(t, "WaitForFirstConsumer", sc.Inputs["volumeBindingMode"].StringValue())
+		assert.True(t, sc.Inputs["allowVolumeExpansion"].BoolValue())
+		assert.True(t, sc.RetainOnDelete, "the StorageClass must survive pulumi destroy")
+		got := map[string]string{}
+		for k, v := range sc.Inputs["parameters"].ObjectValue() {
+			got[string(k)] = v.StringValue()
+		}
+		assert.Equal(t, want, got, stack)
+		assert.Equal(t, "cluster-k8s", harness.ProviderName(sc.Provider), "the StorageClass goes to the cluster's provider")
+	}
+}
+
+func TestStackIRSAWiring(t *testing.T) {
+	run, err := runStackFile(t, "prod", nil)
+	require.NoError(t, err)
+	issuer := strings.TrimPrefix(harness.OIDCIssuer, "https://")
+	for role, sa := range map[string]string{
+		"cluster-ebs-csi":        "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+		"cluster-alb-controller": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+	} {
+		r := run.rec.Get(t, "aws:iam/role:Role", role)
+		var doc struct {
+			Statement []struct {
+				Condition map[string]map[string]string
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.Inputs["assumeRolePolicy"].StringValue()), &doc))
+		assert.Equal(t, sa, doc.Statement[0].Condition["StringEquals"][issuer+":sub"], role)
+	}
+	addon := run.rec.Get(t, "aws:eks/addon:Addon", "cluster-ebs-csi")
+	assert.Equal(t, "aws-ebs-csi-driver", addon.Inputs["addonName"].StringValue())
+	assert.Contains(t, addon.Inputs["serviceAccountRoleArn"].StringValue(), "role/cluster-ebs-csi")
+	oidc := run.rec.Get(t, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
+	assert.Equal(t, harness.OIDCIssuer, oidc.Inputs["url"].StringValue())
+}
+
+func TestStackProdEncryptsSecretsWithKMS(t *testing.T) {
+	run, err := runStackFile(t, "prod", nil)
+	require.NoError(t, err)
+	key := run.rec.Get(t, "aws:kms/key:Key", "cluster-secrets")
+	assert.True(t, key.Inputs["enableKeyRotation"].BoolValue())
+	eks := run.rec.Get(t, "eks:index:Cluster", "cluster-eks")
+	assert.Contains(t, eks.Inputs["encryptionConfigKeyArn"].StringValue(), "key/cluster-secrets")
+	assert.Len(t, eks.Inputs["enabledClusterLogTypes"].ArrayValue(), 5)
+	assert.False(t, eks.Inputs["endpointPublicAccess"].BoolValue() && containsString(eks.Inputs["publicAccessCidrs"].ArrayValue(), "0.0.0.0/0"))
+
+	dev, err := runStackFile(t, "dev", nil)
+	require.NoError(t, err)
+	assert.Empty(t, dev.rec.ByType("aws:kms/key:Key"), "dev does not pay for a KMS key")
+}
+
+func containsString(values []resource.PropertyValue, want string) bool {
+	for _, v := range values {
+		if v.IsString() && v.StringValue() == want {
+			return true
+		}
+	}
+	return false
+}

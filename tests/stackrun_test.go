@@ -1,0 +1,98 @@
+package tests
+
+import (
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/stacks"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// repoRoot is where Pulumi.yaml and the stack files live.
+func repoRoot(t testing.TB) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the test file")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// stackRun is the result of running the program against one stack file.
+type stackRun struct {
+	rec     *harness.Recorder
+	stack   *stacks.Stack
+	outputs map[string]any // plain values, secrets as "[secret]"
+	secret  map[string]bool
+}
+
+// runStackFile runs the real program (stacks.Load, Validate, New) under the
+// recording mock with the config of Pulumi.<stack>.yaml, overridden by
+// overrides (flat keys, e.g. "anka:etcd" -> JSON).
+func runStackFile(t testing.TB, stack string, overrides map[string]string) (*stackRun, error) {
+	t.Helper()
+	cfg, secretKeys := harness.LoadStackConfig(t, repoRoot(t), stack)
+	for k, v := range overrides {
+		cfg[k] = v
+	}
+	return runConfig(t, stack, cfg, secretKeys)
+}
+
+func runConfig(t testing.TB, stack string, cfg map[string]string, secretKeys []string) (*stackRun, error) {
+	t.Helper()
+	run := &stackRun{rec: harness.NewRecorder(), outputs: map[string]any{}, secret: map[string]bool{}}
+	err := harness.Run(t, stack, cfg, secretKeys, run.rec, func(ctx *pulumi.Context) error {
+		c, err := stacks.Load(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		st, err := stacks.New(ctx, c)
+		if err != nil {
+			return err
+		}
+		run.stack = st
+		st.Outputs.Export(ctx)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for name, out := range st.Outputs.Map() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				value, known, secret := await(out)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case secret:
+					run.outputs[name] = harness.SecretPlaceholder
+				case !known:
+					run.outputs[name] = "[unknown]"
+				default:
+					run.outputs[name] = value
+				}
+				run.secret[name] = secret
+			}()
+		}
+		wg.Wait()
+		return nil
+	})
+	return run, err
+}
+
+// await resolves an output inside the running program; an output that
+// stays unknown (the mock did not provide it) gives known=false.
+func await(out pulumi.Output) (value any, known, secret bool) {
+	ch := make(chan any, 1)
+	out.ApplyT(func(v any) any { ch <- v; return nil })
+	select {
+	case v := <-ch:
+		return v, true, pulumi.IsSecret(out)
+	case <-time.After(5 * time.Second):
+		return nil, false, false
+	}
+}

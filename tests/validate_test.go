@@ -1,0 +1,116 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestConfigValidateRejectsBadInput starts from a real stack file, breaks one
+// thing, and checks that preview fails naming exactly the broken key, before
+// a single resource is registered.
+func TestConfigValidateRejectsBadInput(t *testing.T) {
+	cases := []struct {
+		name      string
+		stack     string
+		overrides map[string]string
+		keys      []string
+	}{
+		{"an unknown environment is refused", "dev",
+			map[string]string{"anka:environment": `staging`}, []string{"anka:environment"}},
+		{"a CIDR that is not a CIDR is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"create","cidr":"10.40.0.0/33","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.cidr"}},
+		{"a CIDR with host bits set is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"create","cidr":"10.40.1.0/16","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.cidr"}},
+		{"a VPC smaller than /20 is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"create","cidr":"10.40.0.0/24","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.cidr"}},
+		{"an unknown network mode is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"byo","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.mode"}},
+		{"a network stack reference without a name is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"stackRef","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.stackRef"}},
+		{"a zone listed twice is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"create","availabilityZones":["us-east-1a","us-east-1a","us-east-1c"]}`}, []string{"anka:network.availabilityZones"}},
+		{"fewer than three zones in prod is refused", "prod",
+			map[string]string{"anka:network": `{"mode":"create","natGateways":"perAz","availabilityZones":["us-east-1a","us-east-1b"]}`}, []string{"anka:network.availabilityZones"}},
+		{"a single NAT gateway in prod is refused", "prod",
+			map[string]string{"anka:network": `{"mode":"create","natGateways":"single","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.natGateways"}},
+		{"an unknown NAT layout is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"create","natGateways":"many","availabilityZones":["us-east-1a","us-east-1b","us-east-1c"]}`}, []string{"anka:network.natGateways"}},
+		{"gp2 for etcd is refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"type":"gp2"}}`}, []string{"anka:storage.etcd.type"}},
+		{"magnetic standard volumes for etcd are refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"type":"standard"}}`}, []string{"anka:storage.etcd.type"}},
+		{"EFS for etcd is refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"type":"efs"}}`}, []string{"anka:storage.etcd.type"}},
+		{"gp3 IOPS below the baseline are refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":1000}}`}, []string{"anka:storage.etcd.iops"}},
+		{"gp3 IOPS above the maximum are refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":20000,"throughputMiBps":500}}`}, []string{"anka:storage.etcd.iops"}},
+		{"gp3 throughput above IOPS/4 is refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":3000,"throughputMiBps":1000}}`}, []string{"anka:storage.etcd.throughputMiBps"}},
+		{"io2 IOPS above the maximum are refused", "prod",
+			map[string]string{"anka:storage": `{"etcd":{"type":"io2","iops":100000}}`}, []string{"anka:storage.etcd.iops"}},
+		{"a throughput setting on io2 is refused", "prod",
+			map[string]string{"anka:storage": `{"etcd":{"type":"io2","iops":10000,"throughputMiBps":500}}`}, []string{"anka:storage.etcd.throughputMiBps"}},
+		{"gp3 at baseline IOPS in prod is refused", "prod",
+			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":3000}}`}, []string{"anka:storage.etcd.iops"}},
+		{"a KMS key that is not an ARN is refused", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"kmsKeyArn":"my-key"}}`}, []string{"anka:storage.etcd.kmsKeyArn"}},
+		{"an unknown edge mode is refused", "dev",
+			map[string]string{"anka:edge": `{"mode":"elb"}`}, []string{"anka:edge.mode"}},
+		{"an idle timeout at the old NLB limit is refused", "dev",
+			map[string]string{"anka:edge": `{"mode":"alb","idleTimeoutSeconds":350}`}, []string{"anka:edge.idleTimeoutSeconds"}},
+		{"an unknown cluster mode is refused", "dev",
+			map[string]string{"anka:cluster": `{"mode":"gke"}`}, []string{"anka:cluster.mode"}},
+		{"an untested Kubernetes version is refused", "dev",
+			map[string]string{"anka:cluster": `{"version":"1.20"}`}, []string{"anka:cluster.version"}},
+		{"zero nodes per zone is refused", "dev",
+			map[string]string{"anka:cluster": `{"nodes":{"minPerZone":-1}}`}, []string{"anka:cluster.nodes.minPerZone"}},
+		{"max below min nodes is refused", "dev",
+			map[string]string{"anka:cluster": `{"nodes":{"minPerZone":3,"maxPerZone":2,"desiredPerZone":3}}`}, []string{"anka:cluster.nodes.maxPerZone", "anka:cluster.nodes.desiredPerZone"}},
+		{"a public API endpoint open to the world in prod is refused", "prod",
+			map[string]string{"anka:cluster": `{"secretsEncryption":true,"publicAccessCidrs":["0.0.0.0/0"]}`}, []string{"anka:cluster.publicAccessCidrs"}},
+		{"prod without KMS secrets encryption is refused", "prod",
+			map[string]string{"anka:cluster": `{"publicAccessCidrs":["203.0.113.0/24"]}`}, []string{"anka:cluster.secretsEncryption"}},
+		{"an existing cluster without a kubeconfig is refused", "dev",
+			map[string]string{"anka:cluster": `{"mode":"existing"}`, "anka:network": `{"mode":"none"}`}, []string{"anka:cluster.kubeconfig"}},
+		{"EKS without a VPC is refused", "dev",
+			map[string]string{"anka:network": `{"mode":"none"}`}, []string{"anka:network.availabilityZones", "anka:network.mode"}},
+		{"a missing region is refused", "dev",
+			map[string]string{"aws:region": ``}, []string{"aws:region", "aws:region"}},
+		{"a malformed object is refused", "dev",
+			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			run, err := runStackFile(t, tc.stack, tc.overrides)
+			require.Error(t, err)
+			assert.Equal(t, tc.keys, validation.Keys(err), "error: %v", err)
+			assert.Equal(t, 0, run.rec.Len(), "no resource may be registered when config is invalid")
+		})
+	}
+}
+
+func TestConfigValidateCollectsEveryError(t *testing.T) {
+	run, err := runStackFile(t, "prod", map[string]string{
+		"anka:network": `{"mode":"create","natGateways":"single","availabilityZones":["us-east-1a"]}`,
+		"anka:storage": `{"etcd":{"type":"gp2"}}`,
+		"anka:edge":    `{"mode":"nlb-mtls","idleTimeoutSeconds":60}`,
+	})
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"anka:storage.etcd.type", "anka:edge.idleTimeoutSeconds",
+		"anka:network.availabilityZones", "anka:network.natGateways",
+	}, validation.Keys(err))
+	assert.Contains(t, err.Error(), "anka:storage.etcd.type must be gp3 or io2, got \"gp2\"")
+	assert.Equal(t, 0, run.rec.Len())
+}
+
+func TestConfigStackFilesAreValid(t *testing.T) {
+	for _, stack := range environmentStacks {
+		_, err := runStackFile(t, stack, nil)
+		assert.NoError(t, err, stack)
+	}
+}
