@@ -1,0 +1,77 @@
+package cluster
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func eksArgs() Args {
+	return Args{
+		Name: "anka-test", Region: "us-east-1",
+		AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
+		VpcID:             pulumi.String("vpc-1"),
+		PrivateSubnetIDs:  pulumi.ToStringArray([]string{"s-a", "s-b", "s-c"}),
+		PublicSubnetIDs:   pulumi.ToStringArray([]string{"p-a", "p-b", "p-c"}),
+	}
+}
+
+func TestClusterEKSNoDefaultNodeGroupAndPerZoneGroups(t *testing.T) {
+	rec := harness.NewRecorder()
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "cluster", eksArgs())
+		return err
+	})
+	require.NoError(t, err)
+	eks := rec.Get(t, "eks:index:Cluster", "cluster-eks")
+	assert.True(t, eks.Inputs["skipDefaultNodeGroup"].BoolValue())
+	assert.Equal(t, "API", eks.Inputs["authenticationMode"].StringValue())
+	groups := rec.ByType("aws:eks/nodeGroup:NodeGroup")
+	require.Len(t, groups, 3)
+	for i, g := range groups {
+		assert.Equal(t, []any{[]string{"s-a", "s-b", "s-c"}[i]}, []any{g.Inputs["subnetIds"].ArrayValue()[0].StringValue()})
+	}
+	for _, r := range rec.Resources() {
+		if r.Type != TypeToken {
+			assert.Equal(t, "cluster", r.ParentName(), "%s %s must be parented to the component", r.Type, r.Name)
+		}
+	}
+	release := rec.Get(t, "kubernetes:helm.sh/v3:Release", "cluster-alb-controller")
+	assert.Equal(t, "cluster-k8s", harness.ProviderName(release.Provider))
+	policy := rec.Get(t, "aws:iam/policy:Policy", "cluster-alb-controller")
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(policy.Inputs["policy"].StringValue()), &doc), "the controller policy is valid JSON")
+}
+
+func TestClusterExistingModeCreatesNoAWSResources(t *testing.T) {
+	rec := harness.NewRecorder()
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "cluster", Args{Mode: ModeExisting, Name: "local", Kubeconfig: pulumi.String("/tmp/kubeconfig")})
+		return err
+	})
+	require.NoError(t, err)
+	var types []string
+	for _, r := range rec.Resources() {
+		types = append(types, r.Type)
+	}
+	assert.ElementsMatch(t, []string{TypeToken, "pulumi:providers:kubernetes"}, types)
+	p := rec.Get(t, "pulumi:providers:kubernetes", "cluster-k8s")
+	assert.True(t, p.Inputs["kubeconfig"].IsSecret(), "the kubeconfig reaches the provider as a secret")
+}
+
+func TestClusterValidation(t *testing.T) {
+	a := eksArgs()
+	a.Nodes = NodeGroupArgs{MinPerZone: 2, MaxPerZone: 1, DesiredPerZone: 5, DiskGiB: 5, CapacityType: "RESERVED"}
+	a.LogTypes = []string{"api", "kubelet"}
+	a.PublicAccessCIDRs = []string{"bad"}
+	assert.Equal(t, []string{
+		"anka:cluster.nodes.maxPerZone", "anka:cluster.nodes.desiredPerZone", "anka:cluster.nodes.diskGiB",
+		"anka:cluster.nodes.capacityType", "anka:cluster.publicAccessCidrs", "anka:cluster.logTypes",
+	}, validation.Keys(a.Validate()))
+	assert.Equal(t, []string{"anka:cluster.kubeconfig"}, validation.Keys(Args{Mode: ModeExisting, Name: "x"}.Validate()))
+}

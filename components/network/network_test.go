@@ -1,0 +1,72 @@
+package network
+
+import (
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var zones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+
+func TestNetworkDefaultsArePinned(t *testing.T) {
+	assert.Equal(t, Args{Mode: "create", CIDR: "10.40.0.0/16", NatGateways: "single"}, Args{}.WithDefaults())
+}
+
+func TestNetworkSubnetCIDRsDoNotOverlap(t *testing.T) {
+	private, public := subnetCIDRs("10.40.0.0/16", 6)
+	assert.Equal(t, []string{"10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19", "10.40.96.0/19", "10.40.128.0/19", "10.40.160.0/19"}, private)
+	assert.Equal(t, []string{"10.40.224.0/22", "10.40.228.0/22", "10.40.232.0/22", "10.40.236.0/22", "10.40.240.0/22", "10.40.244.0/22"}, public)
+	private, public = subnetCIDRs("10.8.16.0/20", 3)
+	assert.Equal(t, []string{"10.8.16.0/23", "10.8.18.0/23", "10.8.20.0/23"}, private)
+	assert.Equal(t, []string{"10.8.30.0/26", "10.8.30.64/26", "10.8.30.128/26"}, public)
+}
+
+func TestNetworkNATPerZoneOrSingle(t *testing.T) {
+	for layout, want := range map[string]int{NatSingle: 1, NatPerAZ: 3} {
+		rec := harness.NewRecorder()
+		err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+			_, err := New(ctx, "net", Args{AvailabilityZones: zones, NatGateways: layout, Region: "us-east-1", ClusterName: "c"})
+			return err
+		})
+		require.NoError(t, err)
+		assert.Len(t, rec.ByType("aws:ec2/natGateway:NatGateway"), want, layout)
+		assert.Len(t, rec.ByType("aws:ec2/subnet:Subnet"), 6)
+		for _, r := range rec.Resources() {
+			if r.Type != TypeToken {
+				assert.Equal(t, "net", r.ParentName(), "%s %s must be parented to the component", r.Type, r.Name)
+			}
+		}
+		ep := rec.Get(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "net-s3")
+		assert.Equal(t, "com.amazonaws.us-east-1.s3", ep.Inputs["serviceName"].StringValue())
+	}
+}
+
+func TestNetworkFromStackReference(t *testing.T) {
+	rec := harness.NewRecorder()
+	rec.StackOutputs["acme/network/prod"] = map[string]any{
+		"vpcId": "vpc-123", "privateSubnetIds": []any{"subnet-a", "subnet-b", "subnet-c"}, "publicSubnetIds": []any{"subnet-d"},
+	}
+	var got []string
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod"})
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		n.PrivateSubnetIDs.ApplyT(func(ids []string) error { got = ids; close(done); return nil })
+		<-done
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"subnet-a", "subnet-b", "subnet-c"}, got)
+	assert.Empty(t, rec.ByType("aws:ec2/vpc:Vpc"), "no VPC is created in stackRef mode")
+}
+
+func TestNetworkValidation(t *testing.T) {
+	err := Args{AvailabilityZones: []string{"a", "b", "c", "d", "e", "f", "g"}, CIDR: "10.0.0.0/8", NatGateways: "x"}.Validate()
+	assert.Equal(t, []string{"anka:network.cidr", "anka:network.availabilityZones", "anka:network.natGateways", "aws:region"}, validation.Keys(err))
+}
