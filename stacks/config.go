@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -87,6 +88,11 @@ type Config struct {
 	Cluster     ClusterConfig
 	Storage     StorageConfig
 	Edge        EdgeConfig
+	// Namespace of the workload, default "anka". Config anka:namespace.
+	Namespace string
+	Etcd      etcd.Args
+	// EtcdTLSSeed derives etcd's certificates. Config anka:etcdTlsSeed (secret).
+	EtcdTLSSeed string
 }
 
 // Prod reports whether prod-only rules apply.
@@ -123,6 +129,9 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	object("cluster", &c.Cluster)
 	object("storage", &c.Storage)
 	object("edge", &c.Edge)
+	object("etcd", &c.Etcd)
+	c.Namespace, _ = get("namespace")
+	c.EtcdTLSSeed, _ = get("etcdTlsSeed")
 	return c.withDefaults(), p.Err()
 }
 
@@ -147,6 +156,18 @@ func (c Config) withDefaults() Config {
 	if c.Network.Mode == network.ModeCreate {
 		c.Storage.Etcd.Zones = c.Network.AvailabilityZones
 	}
+	if c.Namespace == "" {
+		c.Namespace = "anka"
+	}
+	c.Etcd.Namespace = c.Namespace
+	c.Etcd.Prod = c.Prod()
+	c.Etcd.TLSSeed = c.EtcdTLSSeed
+	c.Etcd.AWS = c.Cluster.Mode == "" || c.Cluster.Mode == cluster.ModeEKS || c.Cluster.OIDCProviderArn != ""
+	c.Etcd.HasOIDC = c.Etcd.AWS
+	c.Etcd.Tags = c.Tags
+	fp, _ := json.Marshal(storage.Parameters(c.Storage.Etcd))
+	c.Etcd.StorageFingerprint = string(fp)
+	c.Etcd = c.Etcd.WithDefaults()
 	return c
 }
 
@@ -192,6 +213,7 @@ func (c Config) Validate() error {
 		p.Addf("anka:network.mode", "must be %q or %q when anka:cluster.mode is %q: EKS needs a VPC", network.ModeCreate, network.ModeStackRef, cluster.ModeEKS)
 	}
 	p.Merge(c.Storage.Etcd.Validate())
+	p.Merge(c.Etcd.Validate())
 	p.OneOf("anka:edge.mode", c.Edge.Mode, EdgeALB, EdgeNLBMTLS, EdgeIngressNginx, EdgeNone)
 	if c.Edge.IdleTimeoutSeconds < MinIdleTimeoutSeconds {
 		p.Addf("anka:edge.idleTimeoutSeconds", "must be at least %d so multi-GB registry pushes are not cut (the vendor saw 350 s break them), got %d", MinIdleTimeoutSeconds, c.Edge.IdleTimeoutSeconds)

@@ -13,6 +13,9 @@ const (
 	OutputPrivateSubnetIDs = "privateSubnetIds"
 	OutputPublicSubnetIDs  = "publicSubnetIds"
 	OutputEtcdStorageClass = "etcdStorageClass"
+	OutputEtcdEndpoints    = "etcdEndpoints"
+	OutputEtcdBackupBucket = "etcdBackupBucket"
+	OutputNamespace        = "namespace"
 	OutputControllerURL    = "controllerUrl"
 	OutputRegistryURL      = "registryUrl"
 )
@@ -26,6 +29,9 @@ type Outputs struct {
 	PrivateSubnetIDs pulumi.StringArrayOutput
 	PublicSubnetIDs  pulumi.StringArrayOutput
 	EtcdStorageClass pulumi.StringOutput
+	EtcdEndpoints    pulumi.StringOutput
+	EtcdBackupBucket pulumi.StringOutput
+	Namespace        pulumi.StringOutput
 	ControllerURL    pulumi.StringOutput
 	RegistryURL      pulumi.StringOutput
 }
@@ -40,6 +46,9 @@ func (o Outputs) Map() map[string]pulumi.Output {
 		OutputPrivateSubnetIDs: o.PrivateSubnetIDs,
 		OutputPublicSubnetIDs:  o.PublicSubnetIDs,
 		OutputEtcdStorageClass: o.EtcdStorageClass,
+		OutputEtcdEndpoints:    o.EtcdEndpoints,
+		OutputEtcdBackupBucket: o.EtcdBackupBucket,
+		OutputNamespace:        o.Namespace,
 		OutputControllerURL:    o.ControllerURL,
 		OutputRegistryURL:      o.RegistryURL,
 	}

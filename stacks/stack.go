@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -9,11 +11,13 @@ import (
 
 // Stack holds the composed components and the outputs contract.
 type Stack struct {
-	Config  Config
-	Network *network.Network
-	Cluster *cluster.Cluster
-	Storage *storage.Storage
-	Outputs Outputs
+	Config    Config
+	Network   *network.Network
+	Cluster   *cluster.Cluster
+	Storage   *storage.Storage
+	Namespace *namespace.Namespace
+	Etcd      *etcd.Etcd
+	Outputs   Outputs
 }
 
 // Run is the program: load and validate config, build, export. main.go and
@@ -63,6 +67,16 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 
+	if st.Namespace, err = namespace.New(ctx, "namespace", cfg.Namespace, k8s, ready); err != nil {
+		return nil, err
+	}
+	ea := cfg.Etcd
+	ea.StorageClassName = st.Storage.ClassName
+	ea.OIDCProviderArn = st.Cluster.OIDCProviderArn
+	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace, st.Storage})); err != nil {
+		return nil, err
+	}
+
 	st.Outputs = Outputs{
 		ClusterName:      st.Cluster.Name,
 		Kubeconfig:       st.Cluster.Kubeconfig,
@@ -71,6 +85,9 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		PrivateSubnetIDs: st.Network.PrivateSubnetIDs,
 		PublicSubnetIDs:  st.Network.PublicSubnetIDs,
 		EtcdStorageClass: st.Storage.ClassName,
+		EtcdEndpoints:    st.Etcd.Endpoints,
+		EtcdBackupBucket: st.Etcd.BackupBucket,
+		Namespace:        st.Namespace.Name,
 		// Filled by the edge component; empty until it exists.
 		ControllerURL: pulumi.String("").ToStringOutput(),
 		RegistryURL:   pulumi.String("").ToStringOutput(),

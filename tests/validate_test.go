@@ -80,8 +80,22 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			map[string]string{"anka:network": `{"mode":"none"}`}, []string{"anka:network.availabilityZones", "anka:network.mode"}},
 		{"a missing region is refused", "dev",
 			map[string]string{"aws:region": ``}, []string{"aws:region", "aws:region"}},
+		{"etcd TLS without a seed is refused", "dev",
+			map[string]string{"anka:etcdTlsSeed": "short"}, []string{"anka:etcdTlsSeed"}},
+		{"etcd TLS off in prod is refused", "prod",
+			map[string]string{"anka:etcd": `{"tls":{"enabled":false}}`}, []string{"anka:etcd.tls.enabled"}},
+		{"an even etcd member count is refused", "dev",
+			map[string]string{"anka:etcd": `{"replicas":4}`}, []string{"anka:etcd.replicas"}},
+		{"a single etcd member is refused", "dev",
+			map[string]string{"anka:etcd": `{"replicas":1}`}, []string{"anka:etcd.replicas"}},
+		{"an election timeout under five heartbeats is refused", "dev",
+			map[string]string{"anka:etcd": `{"heartbeatIntervalMs":500,"electionTimeoutMs":1000}`}, []string{"anka:etcd.electionTimeoutMs"}},
+		{"a volume smaller than twice the quota is refused", "dev",
+			map[string]string{"anka:etcd": `{"volumeSizeGi":10}`}, []string{"anka:etcd.volumeSizeGi"}},
+		{"a backup schedule that is not cron is refused", "dev",
+			map[string]string{"anka:etcd": `{"backup":{"schedule":"hourly"}}`}, []string{"anka:etcd.backup.schedule"}},
 		{"a malformed object is refused", "dev",
-			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage"}},
+			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage", "anka:etcd"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

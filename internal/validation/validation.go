@@ -129,3 +129,39 @@ func quoteAll(values []string) []string {
 	}
 	return out
 }
+
+// MergeMessages adds errors from packages that report problems as plain
+// errors whose message names the key ("...: anka:etcd.replicas must be ...");
+// the first "<namespace>:" token becomes the key so Keys still finds it.
+func (p *Problems) MergeMessages(err error) {
+	if err == nil {
+		return
+	}
+	var list []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		list = joined.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, e := range list {
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			p.errs = append(p.errs, fe)
+			continue
+		}
+		msg := e.Error()
+		key := ""
+		for _, word := range strings.Fields(msg) {
+			if strings.HasPrefix(word, "anka:") || strings.HasPrefix(word, "aws:") {
+				key = strings.TrimRight(word, ".,;")
+				break
+			}
+		}
+		if key == "" {
+			p.errs = append(p.errs, e)
+			continue
+		}
+		rest := msg[strings.Index(msg, key)+len(key):]
+		p.errs = append(p.errs, &FieldError{Key: key, Msg: strings.TrimSpace(rest)})
+	}
+}

@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,4 +39,16 @@ func TestProblemsMergeFlattensJoinedErrors(t *testing.T) {
 	outer.Merge(inner.Err())
 	outer.Addf("c", "z")
 	assert.Equal(t, []string{"a", "b", "c"}, Keys(outer.Err()))
+}
+
+func TestProblemsMergeMessagesFindsTheKey(t *testing.T) {
+	var p Problems
+	p.MergeMessages(errors.Join(
+		fmt.Errorf("%w: anka:etcd.replicas must be odd, got 4", errors.New("invalid replica count")),
+		errors.New("no key here"),
+	))
+	err := p.Err()
+	assert.Equal(t, []string{"anka:etcd.replicas"}, Keys(err))
+	assert.Contains(t, err.Error(), "anka:etcd.replicas must be odd, got 4")
+	assert.Contains(t, err.Error(), "no key here")
 }

@@ -1,0 +1,127 @@
+package edge
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+)
+
+// Checks of inline PEM material, so a wrong paste fails the preview instead
+// of crash-looping NGINX. Messages never quote the values: they are secrets.
+
+// parseCerts returns every CERTIFICATE block of s, or an error that says
+// what was found instead.
+func parseCerts(s string) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	rest := []byte(strings.TrimSpace(s))
+	for len(rest) > 0 {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			if strings.Contains(block.Type, "PRIVATE KEY") {
+				return nil, fmt.Errorf("holds a %s block: private keys belong in anka:edge.tls.privateKey", block.Type)
+			}
+			return nil, fmt.Errorf("holds a %s block where only CERTIFICATE blocks belong", block.Type)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("holds a certificate that does not parse: %v", err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+	}
+	return certs, nil
+}
+
+// checkServerPair checks the server certificate chain and key: both parse,
+// they belong together, the leaf covers every host name and is not expired.
+func checkServerPair(p *validation.Problems, certPEM, keyPEM string, hosts ...string) {
+	certs, err := parseCerts(certPEM)
+	if err != nil {
+		p.Addf("anka:edge.tls.certificate", "must be the PEM server certificate chain, leaf first; it %v", err)
+		return
+	}
+	if block, _ := pem.Decode([]byte(strings.TrimSpace(keyPEM))); block == nil || !strings.Contains(block.Type, "PRIVATE KEY") {
+		p.Addf("anka:edge.tls.privateKey", "must be a PEM private key (-----BEGIN PRIVATE KEY-----, RSA or EC)")
+		return
+	}
+	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
+		p.Addf("anka:edge.tls.privateKey", "must be the private key of anka:edge.tls.certificate's first (leaf) certificate: %v", err)
+	}
+	leaf := certs[0]
+	for _, h := range hosts {
+		if h != "" && leaf.VerifyHostname(h) != nil {
+			p.Addf("anka:edge.tls.certificate", "must cover %s: its leaf certificate names %s", h, describeNames(leaf))
+		}
+	}
+	if now := time.Now(); now.After(leaf.NotAfter) {
+		p.Addf("anka:edge.tls.certificate", "has expired: its leaf certificate was valid until %s", leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+}
+
+func describeNames(c *x509.Certificate) string {
+	if len(c.DNSNames) == 0 {
+		return "no DNS subject alternative name"
+	}
+	return strings.Join(c.DNSNames, ", ")
+}
+
+// checkCABundle checks the client CA bundle: certificates only, each a CA,
+// none expired. It returns the parsed CAs ("" gives none, no problem).
+func checkCABundle(p *validation.Problems, caPEM string) []*x509.Certificate {
+	if caPEM == "" {
+		return nil
+	}
+	cas, err := parseCerts(caPEM)
+	if err != nil {
+		p.Addf("anka:edge.mtls.caCertificate", "must be a PEM CA bundle; it %v", err)
+		return nil
+	}
+	now := time.Now()
+	for _, ca := range cas {
+		if !ca.IsCA {
+			p.Addf("anka:edge.mtls.caCertificate", "must hold CA certificates only (basicConstraints CA:TRUE); %q is not a CA", ca.Subject.String())
+		}
+		if now.After(ca.NotAfter) {
+			p.Addf("anka:edge.mtls.caCertificate", "holds an expired CA %q (valid until %s)", ca.Subject.String(), ca.NotAfter.UTC().Format(time.RFC3339))
+		}
+	}
+	return cas
+}
+
+// checkCRL checks the CRL: PEM X509 CRL, not past its nextUpdate (NGINX then
+// refuses every client), and signed by one of cas when they are known.
+func checkCRL(p *validation.Problems, crlPEM string, cas []*x509.Certificate) {
+	block, _ := pem.Decode([]byte(strings.TrimSpace(crlPEM)))
+	if block == nil || block.Type != "X509 CRL" {
+		p.Addf("anka:edge.mtls.crl", "must be a PEM certificate revocation list (-----BEGIN X509 CRL-----)")
+		return
+	}
+	crl, err := x509.ParseRevocationList(block.Bytes)
+	if err != nil {
+		p.Addf("anka:edge.mtls.crl", "does not parse as a CRL: %v", err)
+		return
+	}
+	if !crl.NextUpdate.IsZero() && time.Now().After(crl.NextUpdate) {
+		p.Addf("anka:edge.mtls.crl", "is past its nextUpdate (%s): NGINX would refuse every client certificate; publish a fresh CRL", crl.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	if len(cas) == 0 {
+		return
+	}
+	for _, ca := range cas {
+		if crl.CheckSignatureFrom(ca) == nil {
+			return
+		}
+	}
+	p.Addf("anka:edge.mtls.crl", "must be signed by a CA in anka:edge.mtls.caCertificate; its issuer is %q", crl.Issuer.String())
+}

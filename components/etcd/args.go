@@ -1,0 +1,246 @@
+package etcd
+
+import (
+	"regexp"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/quantity"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Defaults, in one place. Tuning defaults (heartbeat, election timeout,
+// quota, compaction, snapshot count) live in the member package, which
+// renders the flags.
+const (
+	DefaultImage         = "quay.io/coreos/etcd:v3.6.16"
+	DefaultBusyboxImage  = "busybox:1.36.1-musl"
+	DefaultAWSCLIImage   = "amazon/aws-cli:2.27.50"
+	DefaultFioImage      = "alpine:3.22"
+	DefaultVolumeSizeGi  = 20
+	DefaultCPURequest    = "1"
+	DefaultMemoryRequest = "2Gi"
+	DefaultSchedule      = "0 * * * *"
+	DefaultRetentionDays = 30
+	DefaultPriority      = 1000000
+	DefaultPriorityClass = "anka-etcd"
+	// DefaultGracePeriodSeconds lets a member finish a snapshot and leave
+	// cleanly before the kubelet kills it.
+	DefaultGracePeriodSeconds = 60
+)
+
+// TLSArgs is anka:etcd.tls.
+type TLSArgs struct {
+	// Enabled turns on peer and client TLS with client-certificate auth;
+	// default true; false is accepted in dev only. Config anka:etcd.tls.enabled.
+	Enabled *bool `json:"enabled"`
+}
+
+// BackupArgs is anka:etcd.backup.
+type BackupArgs struct {
+	// Enabled runs the snapshot CronJob and creates its bucket and IRSA role;
+	// default true when the cluster has an OIDC provider (EKS).
+	// Config anka:etcd.backup.enabled.
+	Enabled *bool `json:"enabled"`
+	// Schedule in cron syntax, default hourly "0 * * * *". Config anka:etcd.backup.schedule.
+	Schedule string `json:"schedule"`
+	// RetentionDays before snapshots (and old versions) expire, default 30.
+	// Config anka:etcd.backup.retentionDays.
+	RetentionDays int `json:"retentionDays"`
+	// Bucket names an existing bucket to use instead of creating one.
+	// Config anka:etcd.backup.bucket.
+	Bucket string `json:"bucket"`
+	// Prefix of the snapshot objects, default etcd-snapshots. The IRSA role
+	// can write only under it. Config anka:etcd.backup.prefix.
+	Prefix string `json:"prefix"`
+}
+
+// DiskCheckArgs is anka:etcd.diskCheck.
+type DiskCheckArgs struct {
+	// Enabled runs the fio fdatasync check Job on a fresh volume of the etcd
+	// StorageClass at every `up` that changes the class; default true in EKS
+	// mode. Config anka:etcd.diskCheck.enabled.
+	Enabled *bool `json:"enabled"`
+	// ThresholdMs is the p99 fdatasync limit, default 10 (etcd's hardware
+	// guide). Config anka:etcd.diskCheck.thresholdMs.
+	ThresholdMs int `json:"thresholdMs"`
+	// Image must be able to install or run fio; default alpine:3.22 with
+	// `apk add fio` at run time. Config anka:etcd.diskCheck.image.
+	Image string `json:"image"`
+}
+
+// Args configures the etcd cluster. Plain values shape the graph.
+type Args struct {
+	// Replicas is the member count: odd, 3 to 7, default 3. Config anka:etcd.replicas.
+	Replicas int `json:"replicas"`
+	// Image is the official etcd image, default quay.io/coreos/etcd:v3.6.16
+	// (the vendor needs >= 3.5.21). Config anka:etcd.image.
+	Image string `json:"image"`
+	// BusyboxImage provides the static shell that runs the member script in
+	// the distroless etcd image; default busybox:1.36.1-musl. Config anka:etcd.busyboxImage.
+	BusyboxImage string `json:"busyboxImage"`
+	// AWSCLIImage runs the backup upload; default amazon/aws-cli:2.27.50.
+	// Config anka:etcd.awsCliImage.
+	AWSCLIImage string `json:"awsCliImage"`
+	// VolumeSizeGi per member, default 20; at least twice the backend quota.
+	// Config anka:etcd.volumeSizeGi.
+	VolumeSizeGi int `json:"volumeSizeGi"`
+	// CPURequest, default "1" (no CPU limit: throttling makes heartbeats
+	// late). Config anka:etcd.cpuRequest.
+	CPURequest string `json:"cpuRequest"`
+	// MemoryRequest, default "2Gi". Config anka:etcd.memoryRequest.
+	MemoryRequest string `json:"memoryRequest"`
+	// MemoryLimit, default none: an OOM kill of a member costs a restart
+	// and a WAL replay. Config anka:etcd.memoryLimit.
+	MemoryLimit string `json:"memoryLimit"`
+	// HeartbeatIntervalMs, ElectionTimeoutMs, QuotaBackendBytes,
+	// AutoCompactionRetention, SnapshotCount tune etcd; defaults in package
+	// member (250 ms, 2500 ms, 8 GiB, 1h, 10000). Config anka:etcd.<field>.
+	HeartbeatIntervalMs     int    `json:"heartbeatIntervalMs"`
+	ElectionTimeoutMs       int    `json:"electionTimeoutMs"`
+	QuotaBackendBytes       int64  `json:"quotaBackendBytes"`
+	AutoCompactionRetention string `json:"autoCompactionRetention"`
+	SnapshotCount           int    `json:"snapshotCount"`
+	// ClusterToken is --initial-cluster-token of the first bootstrap;
+	// default anka-etcd-<namespace>; a restore from snapshot sets a new one.
+	// Config anka:etcd.clusterToken.
+	ClusterToken string `json:"clusterToken"`
+	// TLS: anka:etcd.tls.
+	TLS TLSArgs `json:"tls"`
+	// Backup: anka:etcd.backup.
+	Backup BackupArgs `json:"backup"`
+	// DiskCheck: anka:etcd.diskCheck.
+	DiskCheck DiskCheckArgs `json:"diskCheck"`
+
+	// Set by the stack, not from the anka:etcd object:
+
+	// Namespace the members run in.
+	Namespace string `json:"-"`
+	// Prod makes zone spread strict and refuses TLS off.
+	Prod bool `json:"-"`
+	// TLSSeed derives the certificates (anka:etcdTlsSeed, a secret).
+	TLSSeed string `json:"-"`
+	// StorageClassName of the etcd volumes (storage component).
+	StorageClassName pulumi.StringInput `json:"-"`
+	// StorageFingerprint identifies the class's parameters; the disk check
+	// runs again when it changes.
+	StorageFingerprint string `json:"-"`
+	// OIDCProviderArn for the backup role; "" disables backups by default.
+	OIDCProviderArn pulumi.StringInput `json:"-"`
+	// HasOIDC says whether OIDCProviderArn will hold a value.
+	HasOIDC bool `json:"-"`
+	// AWS says whether AWS resources may be created (EKS or an existing EKS).
+	AWS bool `json:"-"`
+	// Tags for AWS resources.
+	Tags map[string]string `json:"-"`
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// WithDefaults returns a copy with every unset field at its default.
+func (a Args) WithDefaults() Args {
+	if a.Replicas == 0 {
+		a.Replicas = member.DefaultReplicas
+	}
+	set := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	set(&a.Image, DefaultImage)
+	set(&a.ClusterToken, "anka-etcd-"+a.Namespace)
+	set(&a.BusyboxImage, DefaultBusyboxImage)
+	set(&a.AWSCLIImage, DefaultAWSCLIImage)
+	set(&a.CPURequest, DefaultCPURequest)
+	set(&a.MemoryRequest, DefaultMemoryRequest)
+	if a.VolumeSizeGi == 0 {
+		a.VolumeSizeGi = DefaultVolumeSizeGi
+	}
+	if a.TLS.Enabled == nil {
+		a.TLS.Enabled = boolPtr(true)
+	}
+	if a.Backup.Enabled == nil {
+		a.Backup.Enabled = boolPtr(a.HasOIDC && a.AWS)
+	}
+	set(&a.Backup.Schedule, DefaultSchedule)
+	set(&a.Backup.Prefix, member.DefaultBackupPrefix)
+	if a.Backup.RetentionDays == 0 {
+		a.Backup.RetentionDays = DefaultRetentionDays
+	}
+	if a.DiskCheck.Enabled == nil {
+		a.DiskCheck.Enabled = boolPtr(a.AWS)
+	}
+	if a.DiskCheck.ThresholdMs == 0 {
+		a.DiskCheck.ThresholdMs = 10
+	}
+	set(&a.DiskCheck.Image, DefaultFioImage)
+	return a
+}
+
+// Settings are the member-script settings these args render.
+func (a Args) Settings() member.Settings {
+	return member.Settings{
+		StatefulSetName:         "etcd",
+		Replicas:                a.Replicas,
+		Namespace:               a.Namespace,
+		HeartbeatIntervalMs:     a.HeartbeatIntervalMs,
+		ElectionTimeoutMs:       a.ElectionTimeoutMs,
+		QuotaBackendBytes:       a.QuotaBackendBytes,
+		AutoCompactionRetention: a.AutoCompactionRetention,
+		SnapshotCount:           a.SnapshotCount,
+		TLS:                     member.TLS{Enabled: *a.TLS.Enabled},
+		ClusterToken:            a.ClusterToken,
+	}.WithDefaults()
+}
+
+var cronField = regexp.MustCompile(`^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$`)
+
+// Validate reports every problem with the (defaulted) args, naming config keys.
+func (a Args) Validate() error {
+	a = a.WithDefaults()
+	var p validation.Problems
+	s := a.Settings()
+	p.MergeMessages(s.Validate())
+	if a.Prod && a.Replicas < 3 {
+		p.Addf("anka:etcd.replicas", "must be at least 3 in prod, got %d", a.Replicas)
+	}
+	quotaGi := float64(s.QuotaBackendBytes) / float64(1<<30)
+	if float64(a.VolumeSizeGi) < 2*quotaGi {
+		p.Addf("anka:etcd.volumeSizeGi", "must be at least twice anka:etcd.quotaBackendBytes (%.1f GiB) so the database can grow to its quota with room for snapshots and the WAL, got %d", quotaGi, a.VolumeSizeGi)
+	}
+	for key, q := range map[string]string{"anka:etcd.cpuRequest": a.CPURequest, "anka:etcd.memoryRequest": a.MemoryRequest, "anka:etcd.memoryLimit": a.MemoryLimit} {
+		if q == "" {
+			continue
+		}
+		if _, err := quantity.Parse(q); err != nil {
+			p.Addf(key, "must be a Kubernetes quantity such as 2Gi or 500m, got %q", q)
+		}
+	}
+	if a.MemoryLimit != "" {
+		lim, err1 := quantity.Parse(a.MemoryLimit)
+		req, err2 := quantity.Parse(a.MemoryRequest)
+		if err1 == nil && err2 == nil && lim < req {
+			p.Addf("anka:etcd.memoryLimit", "must not be below anka:etcd.memoryRequest (%s), got %s", a.MemoryRequest, a.MemoryLimit)
+		}
+	}
+	if !*a.TLS.Enabled && a.Prod {
+		p.Addf("anka:etcd.tls.enabled", "must be true in prod: without TLS any pod that reaches etcd reads and writes the Build Cloud's data")
+	}
+	if *a.TLS.Enabled && len(a.TLSSeed) < pki.MinSeedLen {
+		p.Addf("anka:etcdTlsSeed", "must be set to a secret of at least %d characters to derive etcd's certificates: pulumi config set --secret anka:etcdTlsSeed \"$(openssl rand -hex 32)\" (or set anka:etcd.tls.enabled false in dev)", pki.MinSeedLen)
+	}
+	if *a.Backup.Enabled {
+		if !a.AWS || !a.HasOIDC {
+			p.Addf("anka:etcd.backup.enabled", "needs an EKS cluster with an OIDC provider for the upload role (anka:cluster.mode eks, or anka:cluster.oidcProviderArn for an existing cluster); set it to false otherwise")
+		}
+		if !cronField.MatchString(a.Backup.Schedule) {
+			p.Addf("anka:etcd.backup.schedule", "must be a cron schedule with five fields such as \"0 * * * *\", got %q", a.Backup.Schedule)
+		}
+		p.Between("anka:etcd.backup.retentionDays", a.Backup.RetentionDays, 1, 3650, " days")
+	}
+	if *a.DiskCheck.Enabled {
+		p.Between("anka:etcd.diskCheck.thresholdMs", a.DiskCheck.ThresholdMs, 1, 100, " ms")
+	}
+	return p.Err()
+}

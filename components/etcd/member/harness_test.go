@@ -1,0 +1,619 @@
+package member
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The real-etcd tests run member.sh under busybox sh with etcd, etcdctl and etcdutl v3.6.16, the
+// same binaries as the pinned image. They find them in $ANKA_ETCD_BIN_DIR or in the cache that
+// scripts/toolchain.sh etcd fills; without them the tests skip, unless ANKA_REQUIRE_ETCD=1 (CI).
+
+const etcdVersion = "v3.6.16"
+
+func need(t *testing.T, format string, a ...any) {
+	t.Helper()
+	if os.Getenv("ANKA_REQUIRE_ETCD") == "1" {
+		t.Fatalf(format, a...)
+	}
+	t.Skipf(format+" (set ANKA_REQUIRE_ETCD=1 to fail instead)", a...)
+}
+
+func etcdBinDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ANKA_ETCD_BIN_DIR")
+	if dir == "" {
+		cache := os.Getenv("ANKA_CACHE")
+		if cache == "" {
+			base := os.Getenv("XDG_CACHE_HOME")
+			if base == "" {
+				base = filepath.Join(os.Getenv("HOME"), ".cache")
+			}
+			cache = filepath.Join(base, "anka-ha")
+		}
+		dir = filepath.Join(cache, "etcd-"+etcdVersion, "bin")
+	}
+	for _, b := range []string{"etcd", "etcdctl", "etcdutl"} {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			need(t, "etcd %s binaries not found in %s (run scripts/toolchain.sh etcd): %v", etcdVersion, dir, err)
+		}
+	}
+	return dir
+}
+
+func busyboxPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("ANKA_BUSYBOX"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("busybox")
+	if err != nil {
+		need(t, "busybox not found (apt-get install -y busybox-static): %v", err)
+	}
+	return p
+}
+
+// testEnv is one test's world: a tools dir made like the pod's init container does, the scripts as
+// the ConfigMap mounts them, and the etcd binaries.
+type testEnv struct {
+	t       *testing.T
+	root    string
+	tools   string
+	scripts string
+	bin     string
+	tls     *tlsFiles
+	kv      *kvClient
+	seq     atomic.Int32
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	bin := etcdBinDir(t)
+	bb := busyboxPath(t)
+	root := t.TempDir()
+	t.Cleanup(func() { keepLogs(t, root) })
+	e := &testEnv{t: t, root: root, bin: bin, kv: &kvClient{c: &http.Client{Timeout: 2 * time.Second}}}
+	e.tools = e.makeTools(bb, "tools")
+	e.scripts = filepath.Join(root, "scripts")
+	must(t, os.MkdirAll(e.scripts, 0o755))
+	must(t, os.WriteFile(filepath.Join(e.scripts, ScriptName), []byte(Script), 0o644))
+	must(t, os.WriteFile(filepath.Join(e.scripts, BackupScriptName), []byte(BackupScript), 0o644))
+	return e
+}
+
+// makeTools fills a fresh dir the way Settings.InitCommand does in the pod.
+func (e *testEnv) makeTools(busybox, name string) string {
+	dir := filepath.Join(e.root, name)
+	must(e.t, os.MkdirAll(dir, 0o755))
+	out, err := exec.Command(busybox, "sh", "-c", ToolsInstallScript(busybox, dir)).CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("installing busybox tools: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// keepLogs copies the containers' logs of a failed test (any test with ANKA_TEST_KEEP_LOGS=1) out of its temp dir, for the CI log.
+func keepLogs(t *testing.T, root string) {
+	if !t.Failed() && os.Getenv("ANKA_TEST_KEEP_LOGS") != "1" {
+		return
+	}
+	dst := filepath.Join(os.TempDir(), "anka-etcd-test-logs", t.Name())
+	os.RemoveAll(dst)
+	os.MkdirAll(dst, 0o755)
+	logs, _ := filepath.Glob(filepath.Join(root, "*.log"))
+	for _, l := range logs {
+		if b, err := os.ReadFile(l); err == nil {
+			os.WriteFile(filepath.Join(dst, filepath.Base(l)), b, 0o644)
+		}
+	}
+	t.Logf("container logs kept in %s", dst)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// loopbackMembers returns n members named etcd-0..n-1 on free loopback ports.
+func (e *testEnv) loopbackMembers(n int) []Member {
+	scheme := "http"
+	if e.tls != nil {
+		scheme = "https"
+	}
+	ports := freePorts(e.t, 2*n)
+	ms := make([]Member, n)
+	for i := range ms {
+		ms[i] = Member{
+			Name:      fmt.Sprintf("etcd-%d", i),
+			ClientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, ports[2*i]),
+			PeerURL:   fmt.Sprintf("%s://127.0.0.1:%d", scheme, ports[2*i+1]),
+		}
+	}
+	return ms
+}
+
+// settings: loopback settings for the given members, fast raft timing unless tweaked. The data dir
+// uses $(POD_NAME), which the kubelet (and startPod) expands: one path, one volume per pod.
+func (e *testEnv) settings(ms []Member, tweak func(*Settings)) Settings {
+	s := Settings{
+		Replicas:            len(ms),
+		Members:             ms,
+		ListenHost:          "127.0.0.1",
+		MetricsPort:         -1,
+		DataDir:             filepath.Join(e.root, "volumes", "$(POD_NAME)", "data"),
+		ClusterToken:        "anka-etcd-test",
+		HeartbeatIntervalMs: 100,
+		ElectionTimeoutMs:   1000,
+		ToolsDir:            e.tools,
+		ScriptsDir:          e.scripts,
+		EtcdBinDir:          e.bin,
+	}
+	if e.tls != nil {
+		s.TLS = TLS{Enabled: true, CAFile: e.tls.ca, ServerCertFile: e.tls.cert, ServerKeyFile: e.tls.key,
+			PeerCertFile: e.tls.cert, PeerKeyFile: e.tls.key, ClientCertFile: e.tls.cert, ClientKeyFile: e.tls.key}
+	}
+	if tweak != nil {
+		tweak(&s)
+	}
+	return s.WithDefaults()
+}
+
+func (e *testEnv) dataDir(name string) string { return filepath.Join(e.root, "volumes", name, "data") }
+
+var kubeletRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// podEnv resolves Settings.Env as the kubelet would for a pod: downward-API fields from the pod's
+// name and UID, $(VAR) references to variables defined earlier in the list.
+func podEnv(vars []EnvVar, podName, podUID string) []string {
+	seen := map[string]string{}
+	var out []string
+	for _, v := range vars {
+		val := v.Value
+		switch v.FieldPath {
+		case "metadata.name":
+			val = podName
+		case "metadata.uid":
+			val = podUID
+		case "":
+			val = kubeletRef.ReplaceAllStringFunc(val, func(m string) string {
+				if r, ok := seen[m[2:len(m)-1]]; ok {
+					return r
+				}
+				return m
+			})
+		}
+		seen[v.Name] = val
+		out = append(out, v.Name+"="+val)
+	}
+	return out
+}
+
+// proc is one container: a process group running argv with an exact environment.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	done    chan struct{}
+	code    int
+	started time.Time
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+	f  *os.File
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.f.Write(p)
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// run starts argv with exactly env (nothing inherited) as its own process group; t.Cleanup kills
+// the group even when the test fails.
+func (e *testEnv) run(name string, argv []string, env []string) *proc {
+	t := e.t
+	t.Helper()
+	logPath := filepath.Join(e.root, fmt.Sprintf("%02d-%s.log", e.seq.Add(1), name))
+	f, err := os.Create(logPath)
+	must(t, err)
+	p := &proc{name: name, out: &syncBuffer{f: f}, done: make(chan struct{}), started: time.Now()}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append([]string{}, env...) // never the test's own environment
+	p.cmd.Dir = e.root
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, p.cmd.Start())
+	go func() {
+		p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		f.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		if t.Failed() {
+			t.Logf("--- anka-etcd lines of %s (%s):\n%s", name, logPath, grepLines(p.out.String(), "anka-etcd"))
+		}
+	})
+	return p
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// startPod runs member.sh in a mode as pod podName (a new pod UID each time unless uid is given).
+func (e *testEnv) startPod(s Settings, podName, uid, mode string) *proc {
+	if uid == "" {
+		uid = fmt.Sprintf("uid-%s-%d", podName, time.Now().UnixNano())
+	}
+	return e.run(podName+"-"+mode, s.Command(mode), podEnv(s.Env(), podName, uid))
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitLog waits until the log matches re; fails if the process exits first or time runs out.
+func (p *proc) waitLog(t *testing.T, re string, timeout time.Duration) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	for {
+		if m := rx.FindString(p.out.String()); m != "" {
+			return m
+		}
+		if p.exited() {
+			if m := rx.FindString(p.out.String()); m != "" {
+				return m
+			}
+			t.Fatalf("%s exited (status %d) before logging %q:\n%s", p.name, p.code, re, tail(p.out.String(), 30))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not log %q within %s:\n%s", p.name, re, timeout, tail(p.out.String(), 30))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wait waits for the process to exit and returns its status.
+func (p *proc) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, tail(p.out.String(), 30))
+		return -1
+	}
+}
+
+// stop sends SIGTERM to the container's main process only (as the kubelet does) and waits.
+func (p *proc) stop(t *testing.T) int {
+	t.Helper()
+	if p.exited() {
+		return p.code
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	return p.wait(t, 20*time.Second)
+}
+
+// ---------------------------------------------------------------- etcdctl and the HTTP gateway
+
+func (e *testEnv) ctl(args ...string) (string, error) {
+	base := []string{"--dial-timeout=2s", "--command-timeout=5s"}
+	if e.tls != nil {
+		base = append(base, "--cacert="+e.tls.ca, "--cert="+e.tls.cert, "--key="+e.tls.key)
+	}
+	cmd := exec.Command(filepath.Join(e.bin, "etcdctl"), append(base, args...)...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// memberList is etcdctl's JSON (decimal IDs: its --hex JSON leaves isLearner out).
+type memberList struct {
+	Header struct {
+		ClusterID uint64 `json:"cluster_id"`
+	} `json:"header"`
+	Members []struct {
+		ID         uint64   `json:"ID"`
+		Name       string   `json:"name"`
+		PeerURLs   []string `json:"peerURLs"`
+		ClientURLs []string `json:"clientURLs"`
+		IsLearner  bool     `json:"isLearner"`
+	} `json:"members"`
+}
+
+func (e *testEnv) memberList(endpoint string) (memberList, error) {
+	var ml memberList
+	out, err := e.ctl("--endpoints="+endpoint, "member", "list", "-w", "json")
+	if err != nil {
+		return ml, fmt.Errorf("member list: %v: %s", err, tail(out, 3))
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, `{"header"`) {
+			return ml, json.Unmarshal([]byte(line), &ml)
+		}
+	}
+	return ml, fmt.Errorf("member list: no JSON in %q", out)
+}
+
+// clusterID is the cluster ID in hex, as etcd logs it and member.sh prints it.
+func (ml memberList) clusterID() string { return strconv.FormatUint(ml.Header.ClusterID, 16) }
+
+// votersStarted reports whether the list has exactly the given names, all started voting members.
+func (ml memberList) votersStarted(names ...string) bool {
+	if len(ml.Members) != len(names) {
+		return false
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, m := range ml.Members {
+		if !want[m.Name] || m.IsLearner || len(m.ClientURLs) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// eventually polls cond every 200ms until it returns nil or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (e *testEnv) waitHealthy(t *testing.T, ms ...Member) {
+	t.Helper()
+	eventually(t, 60*time.Second, "cluster healthy", func() error {
+		for _, m := range ms {
+			if out, err := e.ctl("--endpoints="+m.ClientURL, "endpoint", "health"); err != nil {
+				return fmt.Errorf("%s: %s", m.Name, tail(out, 1))
+			}
+		}
+		return nil
+	})
+}
+
+func (e *testEnv) waitVoters(t *testing.T, endpoint string, names ...string) memberList {
+	t.Helper()
+	var ml memberList
+	eventually(t, 90*time.Second, "members "+strings.Join(names, ","), func() error {
+		var err error
+		if ml, err = e.memberList(endpoint); err != nil {
+			return err
+		}
+		if !ml.votersStarted(names...) {
+			return fmt.Errorf("member list is %+v", ml.Members)
+		}
+		return nil
+	})
+	return ml
+}
+
+// countKeys counts the keys under prefix on one endpoint; serializable reads answer from that
+// member's own data.
+func (e *testEnv) countKeys(endpoint, prefix string, serializable bool) (string, error) {
+	cons := "l"
+	if serializable {
+		cons = "s"
+	}
+	out, err := e.ctl("--endpoints="+endpoint, "get", prefix, "--prefix", "--count-only", "--consistency="+cons, "-w", "fields")
+	if err != nil {
+		return "", fmt.Errorf("get: %v: %s", err, tail(out, 2))
+	}
+	m := regexp.MustCompile(`"Count" : (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("no count in %q", out)
+	}
+	return m[1], nil
+}
+
+// kvClient writes and reads through etcd's HTTP/JSON gateway (/v3/kv/*), which needs no client
+// library: only the standard library.
+type kvClient struct{ c *http.Client }
+
+func (k *kvClient) call(endpoint, path string, body any) (map[string]any, error) {
+	b, _ := json.Marshal(body)
+	resp, err := k.c.Post(endpoint+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("%s: HTTP %d: %s", path, resp.StatusCode, data)
+	}
+	if resp.StatusCode != http.StatusOK || out["error"] != nil || out["message"] != nil {
+		return out, fmt.Errorf("%s: HTTP %d: %v%v", path, resp.StatusCode, out["error"], out["message"])
+	}
+	return out, nil
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func (k *kvClient) put(endpoint, key, value string) error {
+	_, err := k.call(endpoint, "/v3/kv/put", map[string]string{"key": b64(key), "value": b64(value)})
+	return err
+}
+
+// putMany writes n keys prefix%04d with 8 writers.
+func (k *kvClient) putMany(t *testing.T, endpoint, prefix string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	next := atomic.Int32{}
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := k.put(endpoint, fmt.Sprintf("%s%04d", prefix, i), fmt.Sprintf("value-%d", i)); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("writing %d keys: %v", n, err)
+	}
+}
+
+// writer keeps writing through the given endpoints (the next one on failure) and records the
+// longest stretch in which no write succeeded.
+type writer struct {
+	ok, failed atomic.Int64
+	stopCh     chan struct{}
+	done       chan struct{}
+	maxOutage  time.Duration
+	lastErr    error
+}
+
+func (k *kvClient) startWriter(endpoints []string) *writer {
+	w := &writer{stopCh: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		lastOK := time.Now()
+		for i := 0; ; i++ {
+			select {
+			case <-w.stopCh:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			ep := endpoints[i%len(endpoints)]
+			if err := k.put(ep, fmt.Sprintf("writer/%06d", i), "x"); err != nil {
+				w.failed.Add(1)
+				w.lastErr = err
+				if d := time.Since(lastOK); d > w.maxOutage {
+					w.maxOutage = d
+				}
+				continue
+			}
+			w.ok.Add(1)
+			lastOK = time.Now()
+		}
+	}()
+	return w
+}
+
+func (w *writer) stop() {
+	close(w.stopCh)
+	<-w.done
+}
+
+// ---------------------------------------------------------------- TLS files
+
+type tlsFiles struct{ ca, cert, key string }
+
+func (f *tlsFiles) httpClient(t *testing.T) *http.Client {
+	pool := x509.NewCertPool()
+	ca, err := os.ReadFile(f.ca)
+	must(t, err)
+	pool.AppendCertsFromPEM(ca)
+	pair, err := tls.LoadX509KeyPair(f.cert, f.key)
+	must(t, err)
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}}}
+}
+
+// waitKeys waits until a serializable read on endpoint counts want keys under
+// prefix: a member that just joined or restarted on a loaded machine may need
+// a moment before its client port answers.
+func (e *testEnv) waitKeys(t *testing.T, endpoint, prefix, want string) {
+	t.Helper()
+	eventually(t, 30*time.Second, want+" keys readable from "+endpoint, func() error {
+		n, err := e.countKeys(endpoint, prefix, true)
+		if err != nil {
+			return err
+		}
+		if n != want {
+			return fmt.Errorf("got %s keys, want %s", n, want)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,66 @@
+package etcd
+
+import (
+	"fmt"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// pruneJob removes the members beyond the desired count from the cluster,
+// one at a time, keeping quorum, BEFORE the StatefulSet shrinks (the
+// StatefulSet depends on it). Its name carries the member count, so it runs
+// once per change of anka:etcd.replicas; on a scale-up or the first
+// deployment it has nothing to do and ends at once.
+func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Secret, parent pulumi.ResourceOption) (*batchv1.Job, error) {
+	env := envVars(s.PruneEnv())
+	mounts := corev1.VolumeMountArray{
+		corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)},
+		corev1.VolumeMountArgs{Name: pulumi.String(scripts), MountPath: pulumi.String(s.ScriptsDir), ReadOnly: pulumi.Bool(true)},
+		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+	}
+	volumes := corev1.VolumeArray{
+		corev1.VolumeArgs{Name: pulumi.String(toolsVolume), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
+		corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
+		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555)}},
+	}
+	deps := []pulumi.Resource{cm}
+	if tlsSecret != nil {
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{SecretName: tlsSecret.Metadata.Name()}})
+		deps = append(deps, tlsSecret)
+	}
+	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true")}
+	return batchv1.NewJob(ctx, name+"-prune", &batchv1.JobArgs{
+		Metadata: metav1.ObjectMetaArgs{
+			Name: pulumi.String(fmt.Sprintf("etcd-prune-to-%d", args.Replicas)), Namespace: pulumi.String(args.Namespace), Labels: labels(),
+		},
+		Spec: batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(2),
+			ActiveDeadlineSeconds: pulumi.Int(900),
+			Template: corev1.PodTemplateSpecArgs{
+				Metadata: metav1.ObjectMetaArgs{Labels: podLabels},
+				Spec: corev1.PodSpecArgs{
+					RestartPolicy:                pulumi.String("Never"),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					InitContainers:               corev1.ContainerArray{toolsInit(args, s)},
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String("prune"),
+						Image:           pulumi.String(args.Image),
+						Command:         pulumi.ToStringArray(s.Command(member.ModePrune)),
+						Env:             env,
+						SecurityContext: restrictedContainer(),
+						VolumeMounts:    mounts,
+						Resources: corev1.ResourceRequirementsArgs{
+							Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
+						},
+					}},
+					Volumes: volumes,
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn(deps))
+}

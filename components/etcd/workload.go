@@ -1,0 +1,167 @@
+package etcd
+
+import (
+	"fmt"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func resources(args Args) corev1.ResourceRequirementsArgs {
+	r := corev1.ResourceRequirementsArgs{
+		// No CPU limit: CFS throttling delays heartbeats and triggers
+		// needless leader elections.
+		Requests: pulumi.StringMap{"cpu": pulumi.String(args.CPURequest), "memory": pulumi.String(args.MemoryRequest)},
+	}
+	if args.MemoryLimit != "" {
+		r.Limits = pulumi.StringMap{"memory": pulumi.String(args.MemoryLimit)}
+	}
+	return r
+}
+
+func restrictedContainer() corev1.SecurityContextArgs {
+	return corev1.SecurityContextArgs{
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		ReadOnlyRootFilesystem:   pulumi.Bool(true),
+		Capabilities:             corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		SeccompProfile:           corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// toolsInit copies the static busybox into the shared tools volume: the
+// official etcd image is distroless, and the member script needs a shell.
+func toolsInit(args Args, s member.Settings) corev1.ContainerArgs {
+	return corev1.ContainerArgs{
+		Name:            pulumi.String("tools"),
+		Image:           pulumi.String(args.BusyboxImage),
+		Command:         pulumi.ToStringArray(s.InitCommand()),
+		SecurityContext: restrictedContainer(),
+		VolumeMounts:    corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)}},
+		Resources: corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi")},
+			Limits:   pulumi.StringMap{"memory": pulumi.String("64Mi")},
+		},
+	}
+}
+
+func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap,
+	tlsSecret *corev1.Secret, headless *corev1.Service, parent pulumi.ResourceOption,
+) (*appsv1.StatefulSet, error) {
+	selector := pulumi.StringMap{appLabel: pulumi.String(appName)}
+	mounts := corev1.VolumeMountArray{
+		corev1.VolumeMountArgs{Name: pulumi.String(dataVolume), MountPath: pulumi.String(dataMount)},
+		corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)},
+		corev1.VolumeMountArgs{Name: pulumi.String(scripts), MountPath: pulumi.String(s.ScriptsDir), ReadOnly: pulumi.Bool(true)},
+		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+	}
+	volumes := corev1.VolumeArray{
+		corev1.VolumeArgs{Name: pulumi.String(toolsVolume), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
+		corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
+		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{
+			Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555),
+		}},
+	}
+	deps := []pulumi.Resource{cm, headless}
+	if tlsSecret != nil {
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
+			SecretName: tlsSecret.Metadata.Name(), DefaultMode: pulumi.Int(0o400),
+		}})
+		deps = append(deps, tlsSecret)
+	}
+
+	spread := "ScheduleAnyway"
+	if args.Prod {
+		// One member per zone in prod: a zone loss costs one member.
+		spread = "DoNotSchedule"
+	}
+	probe := func(path string, period, failures int) corev1.ProbeArgs {
+		return corev1.ProbeArgs{
+			HttpGet:          corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String("metrics")},
+			PeriodSeconds:    pulumi.Int(period),
+			TimeoutSeconds:   pulumi.Int(5),
+			FailureThreshold: pulumi.Int(failures),
+		}
+	}
+
+	sts, err := appsv1.NewStatefulSet(ctx, name, &appsv1.StatefulSetArgs{
+		Metadata: meta(s.StatefulSetName, args.Namespace),
+		Spec: appsv1.StatefulSetSpecArgs{
+			ServiceName: headless.Metadata.Name().Elem(),
+			Replicas:    pulumi.Int(args.Replicas),
+			// All members start together at the first bootstrap; each needs
+			// its peers to form a quorum.
+			PodManagementPolicy: pulumi.String("Parallel"),
+			UpdateStrategy:      appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+			Selector:            metav1.LabelSelectorArgs{MatchLabels: selector},
+			PersistentVolumeClaimRetentionPolicy: appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
+				WhenDeleted: pulumi.String("Retain"),
+				WhenScaled:  pulumi.String("Retain"),
+			},
+			VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
+				Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(dataVolume), Labels: labels()},
+				Spec: corev1.PersistentVolumeClaimSpecArgs{
+					AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+					StorageClassName: args.StorageClassName,
+					Resources: corev1.VolumeResourceRequirementsArgs{
+						Requests: pulumi.StringMap{"storage": pulumi.String(fmt.Sprintf("%dGi", args.VolumeSizeGi))},
+					},
+				},
+			}},
+			Template: corev1.PodTemplateSpecArgs{
+				Metadata: metav1.ObjectMetaArgs{Labels: labels()},
+				Spec: corev1.PodSpecArgs{
+					PriorityClassName:             pulumi.String(DefaultPriorityClass),
+					TerminationGracePeriodSeconds: pulumi.Int(DefaultGracePeriodSeconds),
+					AutomountServiceAccountToken:  pulumi.Bool(false),
+					EnableServiceLinks:            pulumi.Bool(false),
+					SecurityContext: corev1.PodSecurityContextArgs{
+						SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+					},
+					Affinity: corev1.AffinityArgs{PodAntiAffinity: corev1.PodAntiAffinityArgs{
+						// Never two members on one node: a node loss costs one member.
+						RequiredDuringSchedulingIgnoredDuringExecution: corev1.PodAffinityTermArray{corev1.PodAffinityTermArgs{
+							LabelSelector: metav1.LabelSelectorArgs{MatchLabels: selector},
+							TopologyKey:   pulumi.String("kubernetes.io/hostname"),
+						}},
+					}},
+					TopologySpreadConstraints: corev1.TopologySpreadConstraintArray{corev1.TopologySpreadConstraintArgs{
+						MaxSkew:           pulumi.Int(1),
+						TopologyKey:       pulumi.String("topology.kubernetes.io/zone"),
+						WhenUnsatisfiable: pulumi.String(spread),
+						LabelSelector:     metav1.LabelSelectorArgs{MatchLabels: selector},
+					}},
+					InitContainers: corev1.ContainerArray{toolsInit(args, s)},
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:    pulumi.String("etcd"),
+						Image:   pulumi.String(args.Image),
+						Command: pulumi.ToStringArray(s.Command(member.ModeStart)),
+						Env:     envVars(s.Env()),
+						Ports: corev1.ContainerPortArray{
+							corev1.ContainerPortArgs{Name: pulumi.String("client"), ContainerPort: pulumi.Int(s.ClientPort)},
+							corev1.ContainerPortArgs{Name: pulumi.String("peer"), ContainerPort: pulumi.Int(s.PeerPort)},
+							corev1.ContainerPortArgs{Name: pulumi.String("metrics"), ContainerPort: pulumi.Int(s.MetricsPort)},
+						},
+						// etcd's own health endpoints on the plain metrics
+						// listener: /livez fails only when the process is
+						// stuck, /readyz also when the member has no quorum.
+						StartupProbe:    probe("/livez", 10, 60),
+						LivenessProbe:   probe("/livez", 10, 6),
+						ReadinessProbe:  probe("/readyz", 5, 3),
+						Resources:       resources(args),
+						SecurityContext: restrictedContainer(),
+						VolumeMounts:    mounts,
+					}},
+					Volumes: volumes,
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn(deps),
+		// The claim template is immutable; a resize is done on the PVCs.
+		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}),
+		pulumi.RetainOnDelete(false))
+	return sts, err
+}
