@@ -41,7 +41,7 @@ ZONES=(local-1a local-1b local-1c)
 REGION=local-1
 NODE_ANNOTATION=kwok.x-k8s.io/node=fake   # KWOK manages exactly the nodes with this annotation
 STARTED=0
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)   # start order; stop reverses it
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)   # start order (stop_all: clients, apiserver, etcd)
 
 log() { printf '[localcluster %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -51,7 +51,7 @@ tool_bins() { # sets ETCD_BIN K8S_BIN KWOK_DIR from the toolchain's cache layout
   K8S_BIN=$("$TOOLCHAIN" dir k8s)/bin
   KWOK_DIR=$("$TOOLCHAIN" dir kwok)
 }
-kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$RUN/admin.kubeconfig" "$@"; }
+kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$RUN/admin.kubeconfig" --request-timeout=10s "$@"; }
 
 # ------------------------------------------------------------------------------------------- processes
 pid_of() { # component -> its PID if the recorded process is alive and still runs that binary
@@ -102,10 +102,17 @@ stop_all() { # clients first, then the apiserver, then etcd
   stop_group etcd
 }
 
-wait_for() { # description command...
+wait_for() { # description command...   (fails early if a started component has exited)
   local desc=$1; shift
-  local end=$((SECONDS + TIMEOUT))
+  local end=$((SECONDS + TIMEOUT)) c
   until "$@" >/dev/null 2>&1; do
+    for c in "${COMPONENTS[@]}"; do
+      if [ -f "$PIDS/$c.pid" ] && ! pid_of "$c" >/dev/null; then
+        log "$c exited while waiting for $desc; last lines of $LOGS/$c.log:"
+        tail -n 20 "$LOGS/$c.log" >&2 || true
+        return 1
+      fi
+    done
     if [ $SECONDS -ge $end ]; then
       log "TIMEOUT after ${TIMEOUT}s waiting for $desc; last log lines:"
       tail -n 20 "$LOGS"/*.log >&2 || true
@@ -240,7 +247,7 @@ start() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "anka-local=http://127.0.0.1:$ETCD_PEER_PORT" \
     --quota-backend-bytes 2147483648 --unsafe-no-fsync --log-level warn
-  wait_for etcd curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+  wait_for etcd curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
 
   spawn kube-apiserver "$K8S_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
@@ -272,8 +279,8 @@ start() {
   spawn kwok "$KWOK_DIR/bin/kwok" --kubeconfig "$RUN/kwok.kubeconfig" --config "$KWOK_DIR/stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector="$NODE_ANNOTATION" \
     --node-lease-duration-seconds=40 --cidr "$POD_CIDR" --node-ip 10.240.0.1
-  wait_for kube-controller-manager curl -skf "https://127.0.0.1:$KCM_PORT/healthz"
-  wait_for kube-scheduler curl -skf "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+  wait_for kube-controller-manager curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz"
+  wait_for kube-scheduler curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
   wait_for "default service account" kubectl get serviceaccount default -n default
 
   nodes_yaml | kubectl apply -f - >/dev/null

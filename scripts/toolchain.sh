@@ -81,12 +81,13 @@ mod_dir() { # module@version -> its directory in the module cache (downloads it)
   go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'
 }
 
-# Runs in the scratch dir $CACHE/build/<tool>-<version>, writes into $OUT (a temp bin dir renamed at the end).
+# Each build_<tool> runs in the scratch dir $CACHE/build/<tool>-<version> (set up once: go.mod, tools.go, tidy,
+# then .scratch-ready) and writes into $OUT (a temporary bin dir, renamed to bin/ when complete).
 build_etcd() {
   # `go install go.etcd.io/etcd/server/v3@X` refuses (its go.mod has ../api-style replaces), so a scratch
   # module pins every go.etcd.io/etcd/* module to the same version.
-  if [ ! -f go.sum ]; then
-    rm -f go.mod
+  if [ ! -f .scratch-ready ]; then
+    rm -f go.mod go.sum
     go mod init anka-toolchain/etcd >/dev/null 2>&1
     local m
     for m in api/v3 client/pkg/v3 client/v3 pkg/v3 server/v3 etcdctl/v3 etcdutl/v3; do
@@ -104,6 +105,7 @@ import (
 )
 EOF
     go mod tidy
+    touch .scratch-ready   # set up once; a failed setup is redone from scratch
   fi
   go build -trimpath -ldflags "-s -w" -o "$OUT/etcd" go.etcd.io/etcd/server/v3
   go build -trimpath -ldflags "-s -w" -o "$OUT/etcdctl" go.etcd.io/etcd/etcdctl/v3
@@ -113,7 +115,8 @@ EOF
 build_k8s() {
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   local staging=v0.${K8S_VERSION#v1.}
-  if [ ! -f go.sum ]; then
+  if [ ! -f .scratch-ready ]; then
+    rm -f go.mod go.sum
     local M; M=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
     [ -f "$M" ] || die "could not download k8s.io/kubernetes@$K8S_VERSION"
     {
@@ -139,6 +142,7 @@ import (
 )
 EOF
     go mod tidy
+    touch .scratch-ready   # set up once; a failed setup is redone from scratch
   fi
   local V=k8s.io/component-base/version C=k8s.io/client-go/pkg/version
   local LDF="-s -w -X $V.gitVersion=$K8S_VERSION -X $V.gitMajor=1 -X $V.gitMinor=$minor -X $V.gitTreeState=clean"
@@ -172,8 +176,8 @@ copy_replaces() { # go.mod of a dependency: repeat its non-local replace directi
 }
 
 build_pulumi() {
-  if [ ! -f go.sum ]; then
-    rm -f go.mod
+  if [ ! -f .scratch-ready ]; then
+    rm -f go.mod go.sum
     go mod init anka-toolchain/pulumi >/dev/null 2>&1
     cat > tools.go <<'EOF'
 //go:build tools
@@ -188,6 +192,7 @@ EOF
     # pkg/v3 replaces github.com/atotto/clipboard with a fork: build what upstream builds
     copy_replaces "$(mod_dir "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")/go.mod"
     go mod tidy
+    touch .scratch-ready   # set up once; a failed setup is redone from scratch
   fi
   go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
     -o "$OUT/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
@@ -216,8 +221,8 @@ build_provider() {
   local src
   src=$(mod_dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$PROVIDER_MODULE_VERSION")/cmd/pulumi-resource-kubernetes
   [ -f "$src/schema.json" ] || die "no $src/schema.json"
-  if [ ! -f go.sum ]; then
-    rm -f go.mod
+  if [ ! -f .scratch-ready ]; then
+    rm -f go.mod go.sum
     go mod init anka-toolchain/provider >/dev/null 2>&1
     # provider/v4's go.mod replaces sdk/v4 with ../sdk, which a module can't see: pin the SDK release instead
     go mod edit -require="github.com/pulumi/pulumi-kubernetes/provider/v4@$PROVIDER_MODULE_VERSION" \
@@ -247,6 +252,7 @@ func main() {
 EOF
     echo '{}' > schema-embed.json; echo '{}' > terraform-mapping-embed.json
     go mod tidy
+    touch .scratch-ready   # set up once; a failed setup is redone from scratch
   fi
   # what upstream's generate.go does: the schema with its version field set, both files compacted
   jq -c --arg v "$PROVIDER_PLUGIN_VERSION" '.version = $v' "$src/schema.json" > schema-embed.json
@@ -334,9 +340,13 @@ main() {
   case ${1:-all} in
     path) bin_path ;;
     env)
-      printf 'export PATH=%q\n' "$(bin_path):$PATH"
-      printf 'export PULUMI_HOME=%q\n' "$PULUMI_HOME_DIR"
       printf 'export ANKA_CACHE=%q\n' "$CACHE"
+      printf 'export PATH=%q\n' "$(bin_path):$PATH"
+      # where the engine finds the kubernetes plugin (see build_provider)
+      printf 'export PULUMI_HOME=%q\n' "$PULUMI_HOME_DIR"
+      # fail at once instead of trying to download a missing plugin; no update check against the internet
+      printf 'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'
+      printf 'export PULUMI_SKIP_UPDATE_CHECK=true\n'
       ;;
     versions)
       printf 'etcd %s\nk8s %s\nkwok %s\npulumi %s\nprovider %s (provider/v4 %s, sdk/v4 %s)\n' \

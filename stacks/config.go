@@ -6,8 +6,11 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
@@ -25,24 +28,10 @@ const (
 	EnvProd = "prod"
 )
 
-// Edge modes (config anka:edge.mode).
-const (
-	EdgeALB          = "alb"
-	EdgeNLBMTLS      = "nlb-mtls"
-	EdgeIngressNginx = "ingress-nginx"
-	EdgeNone         = "none"
-)
-
-// MinIdleTimeoutSeconds is the floor for every idle/proxy timeout on the
-// path of a registry push: a multi-GB template upload can pause far longer
-// than the old 350 s NLB limit while the Registry writes.
-const MinIdleTimeoutSeconds = 900
-
 // Defaults, in one place for the stack-level settings.
 const (
-	DefaultEnvironment        = EnvDev
-	DefaultEdgeMode           = EdgeALB
-	DefaultIdleTimeoutSeconds = 4000 // the ALB maximum
+	DefaultEnvironment = EnvDev
+	DefaultNamespace   = "anka"
 )
 
 // ClusterConfig is anka:cluster as written in the stack file.
@@ -72,12 +61,6 @@ type StorageConfig struct {
 	Etcd storage.Args `json:"etcd"`
 }
 
-// EdgeConfig is anka:edge (the edge component adds its own settings).
-type EdgeConfig struct {
-	Mode               string `json:"mode"`
-	IdleTimeoutSeconds int    `json:"idleTimeoutSeconds"`
-}
-
 // Config is the whole validated configuration of one stack.
 type Config struct {
 	Stack       string
@@ -87,13 +70,22 @@ type Config struct {
 	Network     network.Args
 	Cluster     ClusterConfig
 	Storage     StorageConfig
-	Edge        EdgeConfig
+	// BuildCloud is anka:buildcloud with anka:controller and anka:registry.
+	BuildCloud buildcloud.Args
+	// RootToken is anka:buildcloud.rootToken (secret): authentication on.
+	RootToken string
+	// Edge is anka:edge; mode "none" creates no edge.
+	Edge edge.Args
 	// Namespace of the workload, default "anka". Config anka:namespace.
 	Namespace string
 	Etcd      etcd.Args
 	// EtcdTLSSeed derives etcd's certificates. Config anka:etcdTlsSeed (secret).
 	EtcdTLSSeed string
 }
+
+// EdgeEnabled reports whether the stack creates the edge (anka:edge.mode
+// other than "none").
+func (c Config) EdgeEnabled() bool { return c.Edge.Mode != edge.ModeNone }
 
 // Prod reports whether prod-only rules apply.
 func (c Config) Prod() bool { return c.Environment == EnvProd }
@@ -128,7 +120,21 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	c.Network = network.Args{Mode: nw.Mode, CIDR: nw.CIDR, AvailabilityZones: nw.AvailabilityZones, NatGateways: nw.NatGateways, StackRef: nw.StackRef}
 	object("cluster", &c.Cluster)
 	object("storage", &c.Storage)
-	object("edge", &c.Edge)
+	object("buildcloud", &c.BuildCloud)
+	object("controller", &c.BuildCloud.Controller)
+	object("registry", &c.BuildCloud.Registry)
+	var token struct {
+		RootToken string `json:"rootToken"`
+	}
+	object("buildcloud", &token)
+	c.RootToken = token.RootToken
+	if raw, ok := get("edge"); ok {
+		e, err := edge.Decode([]byte(raw))
+		if err != nil {
+			p.Merge(err)
+		}
+		c.Edge = e
+	}
 	object("etcd", &c.Etcd)
 	c.Namespace, _ = get("namespace")
 	c.EtcdTLSSeed, _ = get("etcdTlsSeed")
@@ -142,12 +148,6 @@ func (c Config) withDefaults() Config {
 	if c.Cluster.Name == "" {
 		c.Cluster.Name = "anka-" + c.Stack
 	}
-	if c.Edge.Mode == "" {
-		c.Edge.Mode = DefaultEdgeMode
-	}
-	if c.Edge.IdleTimeoutSeconds == 0 {
-		c.Edge.IdleTimeoutSeconds = DefaultIdleTimeoutSeconds
-	}
 	c.Network = c.Network.WithDefaults()
 	c.Network.Region = c.Region
 	c.Network.ClusterName = c.Cluster.Name
@@ -157,8 +157,10 @@ func (c Config) withDefaults() Config {
 		c.Storage.Etcd.Zones = c.Network.AvailabilityZones
 	}
 	if c.Namespace == "" {
-		c.Namespace = "anka"
+		c.Namespace = DefaultNamespace
 	}
+	c.Edge.Namespace = c.Namespace
+	c.Edge.Prod = c.Prod()
 	c.Etcd.Namespace = c.Namespace
 	c.Etcd.Prod = c.Prod()
 	c.Etcd.TLSSeed = c.EtcdTLSSeed
@@ -168,6 +170,7 @@ func (c Config) withDefaults() Config {
 	fp, _ := json.Marshal(storage.Parameters(c.Storage.Etcd))
 	c.Etcd.StorageFingerprint = string(fp)
 	c.Etcd = c.Etcd.WithDefaults()
+	c.buildCloudWiring()
 	return c
 }
 
@@ -214,10 +217,13 @@ func (c Config) Validate() error {
 	}
 	p.Merge(c.Storage.Etcd.Validate())
 	p.Merge(c.Etcd.Validate())
-	p.OneOf("anka:edge.mode", c.Edge.Mode, EdgeALB, EdgeNLBMTLS, EdgeIngressNginx, EdgeNone)
-	if c.Edge.IdleTimeoutSeconds < MinIdleTimeoutSeconds {
-		p.Addf("anka:edge.idleTimeoutSeconds", "must be at least %d so multi-GB registry pushes are not cut (the vendor saw 350 s break them), got %d", MinIdleTimeoutSeconds, c.Edge.IdleTimeoutSeconds)
+	if c.EdgeEnabled() {
+		p.Merge(c.Edge.Validate())
 	}
+	if c.BuildCloud.Namespace != c.Namespace {
+		p.Addf("anka:buildcloud.namespace", "is set by anka:namespace (%q) for every component; remove it, got %q", c.Namespace, c.BuildCloud.Namespace)
+	}
+	p.Merge(c.BuildCloud.Validate())
 	if c.Prod() {
 		c.validateProd(&p, ca)
 	}
@@ -257,4 +263,64 @@ func (c Config) validateProd(p *validation.Problems, ca cluster.Args) {
 func (c Config) String() string {
 	return fmt.Sprintf("stack=%s env=%s network=%s cluster=%s etcdStorage=%s edge=%s",
 		c.Stack, c.Environment, c.Network.Mode, c.Cluster.Mode, c.Storage.Etcd.Type, c.Edge.Mode)
+}
+
+// buildCloudWiring fills the Build Cloud args that come from other settings.
+func (c *Config) buildCloudWiring() {
+	b := &c.BuildCloud
+	if b.Namespace == "" {
+		b.Namespace = c.Namespace
+	}
+	// An unknown environment is reported once, by the stack.
+	b.Environment = c.Environment
+	if b.Environment != EnvProd {
+		b.Environment = EnvDev
+	}
+	b.EtcdEndpoints = pulumi.ToStringArray(c.Etcd.ControllerEndpoints())
+	if *c.Etcd.TLS.Enabled {
+		b.EtcdClientTLSSecret = pulumi.String(etcd.ClientSecretName)
+	}
+	b.ClusterMode = c.Cluster.Mode
+	if b.ClusterMode != cluster.ModeExisting {
+		// An unknown mode is reported once, by the cluster's validation.
+		b.ClusterMode = cluster.ModeEKS
+	}
+	b.Region = c.Region
+	b.Tags = c.Tags
+	b.AvailabilityZones = c.Network.AvailabilityZones
+	if c.Network.Mode == network.ModeCreate {
+		if prefix, err := netip.ParsePrefix(c.Network.CIDR); err == nil && prefix.Masked() == prefix {
+			b.VpcCIDR = c.Network.CIDR
+		}
+	}
+	if c.Network.Mode != network.ModeNone {
+		// Known before any resource exists: the network component will
+		// provide them (New replaces these with its outputs).
+		b.VpcID = pulumi.String("provided-by-network")
+		b.PrivateSubnetIDs = pulumi.StringArray{}
+	}
+	if c.Network.Mode == network.ModeCreate {
+		b.PrivateRouteTableIDs = pulumi.StringArray{}
+	}
+	if b.ClusterMode == cluster.ModeEKS {
+		b.NodeSecurityGroupID = pulumi.String("provided-by-cluster")
+	}
+	if c.RootToken != "" {
+		b.RootToken = pulumi.ToSecret(pulumi.String(c.RootToken)).(pulumi.StringOutput)
+	}
+	b.EtcdClientLabels = map[string]string{etcd.ClientLabel: "true"}
+	b.EtcdPriorityClassValue = etcd.DefaultPriority
+	if c.EdgeEnabled() {
+		e := c.Edge.WithDefaults()
+		b.TrustEdgeClientCertHeaders = e.SetsIdentityHeaders()
+		labels, ns := e.ProxyPods()
+		b.EdgePodLabels = labels
+		if ns != c.Namespace {
+			b.EdgeNamespace = ns
+		}
+		if e.Mode == edge.ModeALB && b.VpcCIDR != "" {
+			// The ALB reaches the pods (target type ip) from the VPC.
+			b.IngressCIDRs = append(b.IngressCIDRs, b.VpcCIDR)
+		}
+	}
 }

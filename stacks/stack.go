@@ -1,7 +1,9 @@
 package stacks
 
 import (
+	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
 	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
@@ -11,13 +13,15 @@ import (
 
 // Stack holds the composed components and the outputs contract.
 type Stack struct {
-	Config    Config
-	Network   *network.Network
-	Cluster   *cluster.Cluster
-	Storage   *storage.Storage
-	Namespace *namespace.Namespace
-	Etcd      *etcd.Etcd
-	Outputs   Outputs
+	Config     Config
+	Network    *network.Network
+	Cluster    *cluster.Cluster
+	Storage    *storage.Storage
+	Namespace  *namespace.Namespace
+	Etcd       *etcd.Etcd
+	Edge       *edge.Edge
+	BuildCloud *buildcloud.BuildCloud
+	Outputs    Outputs
 }
 
 // Run is the program: load and validate config, build, export. main.go and
@@ -73,24 +77,60 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	ea := cfg.Etcd
 	ea.StorageClassName = st.Storage.ClassName
 	ea.OIDCProviderArn = st.Cluster.OIDCProviderArn
-	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace, st.Storage})); err != nil {
+	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Storage.Class})); err != nil {
 		return nil, err
 	}
 
+	ba := cfg.BuildCloud
+	ba.VpcID = st.Network.VpcID
+	ba.PrivateSubnetIDs = st.Network.PrivateSubnetIDs
+	ba.PrivateRouteTableIDs = st.Network.PrivateRouteTableIDs
+	ba.NodeSecurityGroupID = st.Cluster.NodeSecurityGroupID
+	ba.OIDCProviderArn = st.Cluster.OIDCProviderArn
+	if st.BuildCloud, err = buildcloud.New(ctx, "anka", ba, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Etcd.StatefulSet})); err != nil {
+		return nil, err
+	}
+	cfg.Edge.ControllerService, cfg.Edge.RegistryService = st.BuildCloud.ControllerServiceName, st.BuildCloud.RegistryServiceName
+
+	controllerURL := pulumi.String("").ToStringOutput()
+	registryURL := pulumi.String("").ToStringOutput()
+	lbHostname := pulumi.String("").ToStringOutput()
+	if cfg.EdgeEnabled() {
+		if st.Edge, err = edge.New(ctx, "edge", cfg.Edge, k8s,
+			// NGINX resolves the Services when it starts.
+			pulumi.DependsOn(append([]pulumi.Resource{st.Namespace.Resource}, st.BuildCloud.Services...))); err != nil {
+			return nil, err
+		}
+		controllerURL, registryURL, lbHostname = st.Edge.ControllerURL, st.Edge.RegistryURL, st.Edge.LoadBalancerHostname
+	}
+
 	st.Outputs = Outputs{
-		ClusterName:      st.Cluster.Name,
-		Kubeconfig:       st.Cluster.Kubeconfig,
-		OIDCProviderArn:  st.Cluster.OIDCProviderArn,
-		VpcID:            st.Network.VpcID,
-		PrivateSubnetIDs: st.Network.PrivateSubnetIDs,
-		PublicSubnetIDs:  st.Network.PublicSubnetIDs,
-		EtcdStorageClass: st.Storage.ClassName,
-		EtcdEndpoints:    st.Etcd.Endpoints,
-		EtcdBackupBucket: st.Etcd.BackupBucket,
-		Namespace:        st.Namespace.Name,
-		// Filled by the edge component; empty until it exists.
-		ControllerURL: pulumi.String("").ToStringOutput(),
-		RegistryURL:   pulumi.String("").ToStringOutput(),
+		ClusterName:          st.Cluster.Name,
+		Kubeconfig:           st.Cluster.Kubeconfig,
+		OIDCProviderArn:      st.Cluster.OIDCProviderArn,
+		VpcID:                st.Network.VpcID,
+		PrivateSubnetIDs:     st.Network.PrivateSubnetIDs,
+		PublicSubnetIDs:      st.Network.PublicSubnetIDs,
+		EtcdStorageClass:     st.Storage.ClassName,
+		EtcdEndpoints:        st.Etcd.Endpoints,
+		EtcdBackupBucket:     st.Etcd.BackupBucket,
+		Namespace:            st.Namespace.Name,
+		ControllerURL:        controllerURL,
+		RegistryURL:          registryURL,
+		RegistryStorage:      orEmpty(st.BuildCloud.StorageMode),
+		RegistryBucket:       orEmpty(st.BuildCloud.BucketName),
+		RegistryBucketArn:    orEmpty(st.BuildCloud.BucketArn),
+		RegistryFileSystem:   orEmpty(st.BuildCloud.FileSystemID),
+		LoadBalancerHostname: lbHostname,
 	}
 	return st, nil
+}
+
+// orEmpty turns an output a component left unset (its mode does not create
+// that resource) into "", so the contract always has every key.
+func orEmpty(o pulumi.StringOutput) pulumi.StringOutput {
+	if o.OutputState == nil {
+		return pulumi.String("").ToStringOutput()
+	}
+	return o
 }

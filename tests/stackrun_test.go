@@ -1,12 +1,16 @@
 package tests
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
 	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -48,6 +52,8 @@ func runStackFile(t testing.TB, stack string, overrides map[string]string) (*sta
 	for k, v := range overrides {
 		cfg[k] = v
 	}
+	injectEdgePKI(t, cfg, &secretKeys)
+	injectRootToken(t, cfg, &secretKeys)
 	return runConfig(t, stack, cfg, secretKeys)
 }
 
@@ -71,6 +77,9 @@ func runConfig(t testing.TB, stack string, cfg map[string]string, secretKeys []s
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for name, out := range st.Outputs.Map() {
+			if v := reflect.ValueOf(out); v.Kind() == reflect.Struct && v.Field(0).IsNil() {
+				return fmt.Errorf("output %s was never set", name)
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -105,4 +114,70 @@ func await(out pulumi.Output) (value any, known, secret bool) {
 	case <-time.After(5 * time.Second):
 		return nil, false, false
 	}
+}
+
+// injectEdgePKI stands in for the PEM secrets an nlb-mtls stack gets with
+// `pulumi config set --secret --path anka:edge.tls.* / anka:edge.mtls.*`:
+// certificates derived from a fixed seed, so golden files stay stable.
+func injectEdgePKI(t testing.TB, cfg map[string]string, secretKeys *[]string) {
+	t.Helper()
+	raw, ok := cfg["anka:edge"]
+	if !ok {
+		return
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(raw), &obj); err != nil || obj["mode"] != "nlb-mtls" {
+		return
+	}
+	hosts := []string{fmt.Sprint(obj["controllerHostname"]), fmt.Sprint(obj["registryHostname"])}
+	b, err := pki.NewEtcdBundle([]byte(TestTLSSeed), "edge-test", hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsObj, _ := obj["tls"].(map[string]any)
+	if tlsObj == nil {
+		tlsObj = map[string]any{}
+	}
+	if _, set := tlsObj["certificate"]; !set {
+		tlsObj["certificate"], tlsObj["privateKey"] = b.ServerCert, b.ServerKey
+	}
+	obj["tls"] = tlsObj
+	mtls, _ := obj["mtls"].(map[string]any)
+	if mtls == nil {
+		mtls = map[string]any{}
+	}
+	if _, set := mtls["caCertificate"]; !set {
+		mtls["caCertificate"] = b.CACert
+	}
+	obj["mtls"] = mtls
+	out, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["anka:edge"] = string(out)
+	*secretKeys = append(*secretKeys, "anka:edge")
+}
+
+// TestRootToken stands for anka:buildcloud.rootToken, set per stack with
+// `pulumi config set --secret --path anka:buildcloud.rootToken ...`.
+const TestRootToken = "test-root-token-0123456789"
+
+func injectRootToken(t testing.TB, cfg map[string]string, secretKeys *[]string) {
+	t.Helper()
+	if cfg["anka:environment"] != "prod" {
+		return
+	}
+	obj := map[string]any{}
+	if raw, ok := cfg["anka:buildcloud"]; ok {
+		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+			return
+		}
+	}
+	if _, set := obj["rootToken"]; set {
+		return
+	}
+	obj["rootToken"] = TestRootToken
+	out, _ := json.Marshal(obj)
+	cfg["anka:buildcloud"] = string(out)
+	*secretKeys = append(*secretKeys, "anka:buildcloud")
 }

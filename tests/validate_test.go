@@ -59,9 +59,9 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"a KMS key that is not an ARN is refused", "dev",
 			map[string]string{"anka:storage": `{"etcd":{"kmsKeyArn":"my-key"}}`}, []string{"anka:storage.etcd.kmsKeyArn"}},
 		{"an unknown edge mode is refused", "dev",
-			map[string]string{"anka:edge": `{"mode":"elb"}`}, []string{"anka:edge.mode"}},
+			map[string]string{"anka:edge": `{"mode":"elb","controllerHostname":"a.example.com","registryHostname":"r.example.com"}`}, []string{"anka:edge.mode"}},
 		{"an idle timeout at the old NLB limit is refused", "dev",
-			map[string]string{"anka:edge": `{"mode":"alb","idleTimeoutSeconds":350}`}, []string{"anka:edge.idleTimeoutSeconds"}},
+			map[string]string{"anka:edge": `{"mode":"alb","controllerHostname":"a.example.com","registryHostname":"r.example.com","idleTimeoutSeconds":350,"alb":{"certificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/abc"}}`}, []string{"anka:edge.idleTimeoutSeconds"}},
 		{"an unknown cluster mode is refused", "dev",
 			map[string]string{"anka:cluster": `{"mode":"gke"}`}, []string{"anka:cluster.mode"}},
 		{"an untested Kubernetes version is refused", "dev",
@@ -75,15 +75,15 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"prod without KMS secrets encryption is refused", "prod",
 			map[string]string{"anka:cluster": `{"publicAccessCidrs":["203.0.113.0/24"]}`}, []string{"anka:cluster.secretsEncryption"}},
 		{"an existing cluster without a kubeconfig is refused", "dev",
-			map[string]string{"anka:cluster": `{"mode":"existing"}`, "anka:network": `{"mode":"none"}`}, []string{"anka:cluster.kubeconfig"}},
+			map[string]string{"anka:cluster": `{"mode":"existing"}`, "anka:network": `{"mode":"none"}`}, []string{"anka:cluster.kubeconfig", "anka:registry.storage", "anka:registry.storage"}},
 		{"EKS without a VPC is refused", "dev",
-			map[string]string{"anka:network": `{"mode":"none"}`}, []string{"anka:network.availabilityZones", "anka:network.mode"}},
+			map[string]string{"anka:network": `{"mode":"none"}`}, []string{"anka:network.availabilityZones", "anka:network.mode", "anka:registry.storage"}},
 		{"a missing region is refused", "dev",
 			map[string]string{"aws:region": ``}, []string{"aws:region", "aws:region"}},
 		{"etcd TLS without a seed is refused", "dev",
 			map[string]string{"anka:etcdTlsSeed": "short"}, []string{"anka:etcdTlsSeed"}},
 		{"etcd TLS off in prod is refused", "prod",
-			map[string]string{"anka:etcd": `{"tls":{"enabled":false}}`}, []string{"anka:etcd.tls.enabled"}},
+			map[string]string{"anka:etcd": `{"tls":{"enabled":false}}`}, []string{"anka:etcd.tls.enabled", "anka:etcd.tls.enabled"}},
 		{"an even etcd member count is refused", "dev",
 			map[string]string{"anka:etcd": `{"replicas":4}`}, []string{"anka:etcd.replicas"}},
 		{"a single etcd member is refused", "dev",
@@ -94,6 +94,12 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			map[string]string{"anka:etcd": `{"volumeSizeGi":10}`}, []string{"anka:etcd.volumeSizeGi"}},
 		{"a backup schedule that is not cron is refused", "dev",
 			map[string]string{"anka:etcd": `{"backup":{"schedule":"hourly"}}`}, []string{"anka:etcd.backup.schedule"}},
+		{"an NLB TLS listener (no mTLS possible) is refused", "prod",
+			map[string]string{"anka:edge": `{"mode":"nlb-mtls","controllerHostname":"a.example.com","registryHostname":"r.example.com","sourceCidrs":["203.0.113.0/24"],"scheme":"internet-facing","nlb":{"listenerProtocol":"TLS"}}`}, []string{"anka:edge.nlb.listenerProtocol"}},
+		{"an ALB without a certificate is refused", "dev",
+			map[string]string{"anka:edge": `{"mode":"alb","controllerHostname":"a.example.com","registryHostname":"r.example.com"}`}, []string{"anka:edge.alb.certificateArn"}},
+		{"a typo in the edge object is refused", "dev",
+			map[string]string{"anka:edge": `{"mode":"alb","idleTimeout":900}`}, []string{"anka:edge"}},
 		{"a malformed object is refused", "dev",
 			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage", "anka:etcd"}},
 	}
@@ -111,11 +117,11 @@ func TestConfigValidateCollectsEveryError(t *testing.T) {
 	run, err := runStackFile(t, "prod", map[string]string{
 		"anka:network": `{"mode":"create","natGateways":"single","availabilityZones":["us-east-1a"]}`,
 		"anka:storage": `{"etcd":{"type":"gp2"}}`,
-		"anka:edge":    `{"mode":"nlb-mtls","idleTimeoutSeconds":60}`,
+		"anka:edge":    `{"mode":"nlb-mtls","controllerHostname":"a.example.com","registryHostname":"r.example.com","idleTimeoutSeconds":60}`,
 	})
 	require.Error(t, err)
 	assert.Equal(t, []string{
-		"anka:storage.etcd.type", "anka:edge.idleTimeoutSeconds",
+		"anka:storage.etcd.type", "anka:edge.idleTimeoutSeconds", "anka:registry.fsx.deploymentType",
 		"anka:network.availabilityZones", "anka:network.natGateways",
 	}, validation.Keys(err))
 	assert.Contains(t, err.Error(), "anka:storage.etcd.type must be gp3 or io2, got \"gp2\"")

@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
@@ -243,4 +244,18 @@ func (a Args) Validate() error {
 		p.Between("anka:etcd.diskCheck.thresholdMs", a.DiskCheck.ThresholdMs, 1, 100, " ms")
 	}
 	return p.Err()
+}
+
+// ClientSecretName is the Secret with ca.crt, client.crt and client.key that
+// clients (the Controller) mount when TLS is on.
+const ClientSecretName = "etcd-client-tls"
+
+// ControllerEndpoints are the members' client endpoints as host:port, the
+// form the Controller's ANKA_ETCD_ENDPOINTS takes.
+func (a Args) ControllerEndpoints() []string {
+	var out []string
+	for _, m := range a.WithDefaults().Settings().MemberList() {
+		out = append(out, strings.TrimPrefix(strings.TrimPrefix(m.ClientURL, "https://"), "http://"))
+	}
+	return out
 }

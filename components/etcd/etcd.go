@@ -97,11 +97,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	s := args.Settings()
 	ns := args.Namespace
 
-	var hosts []string
-	for _, m := range s.MemberList() {
-		hosts = append(hosts, strings.TrimPrefix(strings.TrimPrefix(m.ClientURL, "https://"), "http://"))
-	}
-	e.ControllerEndpoints = strings.Join(hosts, ",")
+	e.ControllerEndpoints = strings.Join(args.ControllerEndpoints(), ",")
 	e.Endpoints = pulumi.String(s.ClientEndpoints()).ToStringOutput()
 
 	// Scripts the pods run, from the member package (the same text the
@@ -129,7 +125,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if tlsSecret, err = secret(ctx, name+"-tls", "etcd-tls", ns, bundle.Files(), parent); err != nil {
 			return nil, err
 		}
-		e.ClientSecretName = "etcd-client-tls"
+		e.ClientSecretName = ClientSecretName
 		if _, err := secret(ctx, name+"-client-tls", e.ClientSecretName, ns, bundle.ClientFiles(), parent); err != nil {
 			return nil, err
 		}

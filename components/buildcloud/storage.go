@@ -1,0 +1,470 @@
+package buildcloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/fsx"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// NFSMountOptions are the client options for FSx for OpenZFS (AWS's
+// recommendation plus nconnect for parallel TCP connections).
+var NFSMountOptions = []string{"nfsvers=4.1", "rsize=1048576", "wsize=1048576", "hard", "timeo=600", "nconnect=16"}
+
+// FSxNFSPorts are the ports FSx for OpenZFS serves NFS on (TCP and UDP):
+// portmapper 111, nfsd 2049, mountd/lockd/statd 20001-20003.
+var FSxNFSPorts = [][2]int{{111, 111}, {2049, 2049}, {20001, 20003}}
+
+// Paths and drivers.
+const (
+	FSxRootPath           = "/fsx"
+	EFSCSIDriver          = "efs.csi.aws.com"
+	EFSNominalCapacity    = "1Ti" // EFS is elastic; a PV must still state a size
+	RoleArnAnnotation     = "eks.amazonaws.com/role-arn"
+	STSRegionalAnnotation = "eks.amazonaws.com/sts-regional-endpoints"
+	S3AbortRuleID         = "abort-incomplete-multipart-uploads"
+)
+
+// storageResult is what the workload needs from the storage mode.
+type storageResult struct {
+	volume                    corev1.VolumeArgs
+	env                       []envVar
+	serviceAccountAnnotations pulumi.StringMap
+	dependsOn                 []pulumi.Resource
+}
+
+func (bc *BuildCloud) awsTags(role string) pulumi.StringMap {
+	out := pulumi.StringMap{}
+	for k, v := range bc.args.Tags {
+		out[k] = pulumi.String(v)
+	}
+	out["Name"] = pulumi.String(bc.name + "-" + role)
+	out["anka.io/component"] = pulumi.String("buildcloud")
+	return out
+}
+
+// registryStorage creates the Registry's storage for the selected mode.
+func (bc *BuildCloud) registryStorage(ctx *pulumi.Context) (*storageResult, error) {
+	switch bc.args.Registry.Storage {
+	case StorageFSxOpenZFS:
+		return bc.fsxStorage(ctx)
+	case StorageEFS:
+		return bc.efsStorage(ctx)
+	case StorageS3:
+		return bc.s3Storage(ctx)
+	default:
+		return bc.pvcStorage(ctx)
+	}
+}
+
+func claimVolume(claim string) corev1.VolumeArgs {
+	return corev1.VolumeArgs{
+		Name:                  pulumi.String(volumeRegistryData),
+		PersistentVolumeClaim: corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(claim)},
+	}
+}
+
+// nonEmpty fails the deployment with a message naming key when a wired
+// value turns out empty (e.g. an existing cluster has no node security
+// group).
+func nonEmpty(in pulumi.StringInput, key, msg string) pulumi.StringOutput {
+	return in.ToStringOutput().ApplyT(func(s string) (string, error) {
+		if s == "" {
+			return "", fmt.Errorf("%s %s", key, msg)
+		}
+		return s, nil
+	}).(pulumi.StringOutput)
+}
+
+// nfsSecurityGroup admits NFS only from the nodes' security group.
+func (bc *BuildCloud) nfsSecurityGroup(ctx *pulumi.Context, role, description string, ports [][2]int, protocols []string) (*ec2.SecurityGroup, []pulumi.Resource, error) {
+	a := bc.args
+	opts := []pulumi.ResourceOption{pulumi.Parent(bc), pulumi.RetainOnDelete(true)}
+	sg, err := ec2.NewSecurityGroup(ctx, bc.name+"-"+role, &ec2.SecurityGroupArgs{
+		VpcId:       a.VpcID,
+		Description: pulumi.String(description),
+		Tags:        bc.awsTags(role),
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodeSG := nonEmpty(a.NodeSecurityGroupID, "anka:registry.storage", fmt.Sprintf("%q needs the nodes' security group, and the cluster gave none (existing clusters: use \"pvc\")", a.Registry.Storage))
+	var rules []pulumi.Resource
+	for _, proto := range protocols {
+		for _, p := range ports {
+			ruleName := fmt.Sprintf("%s-%s-%s-%d", bc.name, role, proto, p[0])
+			rule, err := vpc.NewSecurityGroupIngressRule(ctx, ruleName, &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId:           sg.ID(),
+				ReferencedSecurityGroupId: nodeSG,
+				IpProtocol:                pulumi.String(proto),
+				FromPort:                  pulumi.Int(p[0]),
+				ToPort:                    pulumi.Int(p[1]),
+				Description:               pulumi.Sprintf("NFS %s %d-%d from the EKS nodes", proto, p[0], p[1]),
+				Tags:                      bc.awsTags(role),
+			}, opts...)
+			if err != nil {
+				return nil, nil, err
+			}
+			rules = append(rules, rule)
+		}
+	}
+	return sg, rules, nil
+}
+
+// staticClaim binds a PersistentVolume to a claim of the same size by name;
+// both are retained when removed from the program.
+func (bc *BuildCloud) staticClaim(ctx *pulumi.Context, source corev1.PersistentVolumeSpecArgs, capacity string, deps []pulumi.Resource) (*storageResult, error) {
+	a := bc.args
+	labels := pulumi.ToStringMap(commonLabels(bc.name))
+	pvName := a.Namespace + "-" + bc.registryClaimName() // cluster-scoped: include the namespace
+	source.Capacity = pulumi.StringMap{"storage": pulumi.String(capacity)}
+	source.AccessModes = pulumi.StringArray{pulumi.String("ReadWriteMany")}
+	source.PersistentVolumeReclaimPolicy = pulumi.String("Retain")
+	source.StorageClassName = pulumi.String("")
+	source.ClaimRef = corev1.ObjectReferenceArgs{Namespace: pulumi.String(a.Namespace), Name: pulumi.String(bc.registryClaimName())}
+	pv, err := corev1.NewPersistentVolume(ctx, bc.name+"-registry", &corev1.PersistentVolumeArgs{
+		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(pvName), Labels: labels},
+		Spec:     source,
+	}, pulumi.Parent(bc), pulumi.RetainOnDelete(true), pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	pvc, err := corev1.NewPersistentVolumeClaim(ctx, bc.name+"-registry", &corev1.PersistentVolumeClaimArgs{
+		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(bc.registryClaimName()), Namespace: pulumi.String(a.Namespace), Labels: labels},
+		Spec: corev1.PersistentVolumeClaimSpecArgs{
+			AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteMany")},
+			StorageClassName: pulumi.String(""),
+			VolumeName:       pv.Metadata.Name().Elem(),
+			Resources:        corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(capacity)}},
+		},
+	}, pulumi.Parent(bc), pulumi.RetainOnDelete(true), pulumi.DependsOn([]pulumi.Resource{pv}))
+	if err != nil {
+		return nil, err
+	}
+	return &storageResult{volume: claimVolume(bc.registryClaimName()), dependsOn: []pulumi.Resource{pvc}}, nil
+}
+
+func (bc *BuildCloud) fsxStorage(ctx *pulumi.Context) (*storageResult, error) {
+	a := bc.args
+	f := a.Registry.FSx
+	sg, rules, err := bc.nfsSecurityGroup(ctx, "registry-nfs",
+		"NFS to the Anka Registry FSx for OpenZFS file system, from the EKS nodes only",
+		FSxNFSPorts, []string{"tcp", "udp"})
+	if err != nil {
+		return nil, err
+	}
+	subnets := a.PrivateSubnetIDs.ToStringArrayOutput()
+	fsArgs := &fsx.OpenZfsFileSystemArgs{
+		DeploymentType:                pulumi.String(f.DeploymentType),
+		ThroughputCapacity:            pulumi.Int(f.ThroughputMBps),
+		StorageCapacity:               pulumi.Int(f.StorageGiB),
+		StorageType:                   pulumi.String("SSD"),
+		SecurityGroupIds:              pulumi.StringArray{sg.ID()},
+		AutomaticBackupRetentionDays:  pulumi.Int(f.BackupRetentionDays),
+		DailyAutomaticBackupStartTime: pulumi.String(f.DailyBackupStartTime),
+		CopyTagsToBackups:             pulumi.Bool(true),
+		CopyTagsToVolumes:             pulumi.Bool(true),
+		SkipFinalBackup:               pulumi.Bool(false),
+		RootVolumeConfiguration: fsx.OpenZfsFileSystemRootVolumeConfigurationArgs{
+			// LZ4 costs little CPU and saves space on the parts of a
+			// template that compress.
+			DataCompressionType: pulumi.String("LZ4"),
+			NfsExports: fsx.OpenZfsFileSystemRootVolumeConfigurationNfsExportsArgs{
+				ClientConfigurations: fsx.OpenZfsFileSystemRootVolumeConfigurationNfsExportsClientConfigurationArray{
+					fsx.OpenZfsFileSystemRootVolumeConfigurationNfsExportsClientConfigurationArgs{
+						Clients: pulumi.String(nfsClients(a.VpcCIDR)),
+						// no_root_squash: the vendor's images run as root
+						// (undocumented uid) and must own their files.
+						Options: pulumi.ToStringArray([]string{"rw", "crossmnt", "no_root_squash"}),
+					},
+				},
+			},
+		},
+		Tags: bc.awsTags("registry"),
+	}
+	if f.KMSKeyArn != "" {
+		fsArgs.KmsKeyId = pulumi.String(f.KMSKeyArn)
+	}
+	if f.DeploymentType == FSxMultiAZ1 {
+		fsArgs.SubnetIds = pulumi.StringArray{subnets.Index(pulumi.Int(0)), subnets.Index(pulumi.Int(1))}
+		fsArgs.PreferredSubnetId = subnets.Index(pulumi.Int(0))
+		fsArgs.RouteTableIds = a.PrivateRouteTableIDs.ToStringArrayOutput().ApplyT(func(ids []string) ([]string, error) {
+			if len(ids) == 0 {
+				return nil, fmt.Errorf("anka:registry.fsx.deploymentType MULTI_AZ_1 needs the private route tables, and the network gave none (anka:network.mode stackRef does not export them): use SINGLE_AZ_2 or create the network")
+			}
+			return ids, nil
+		}).(pulumi.StringArrayOutput)
+	} else {
+		fsArgs.SubnetIds = pulumi.StringArray{subnets.Index(pulumi.Int(0))}
+	}
+	fs, err := fsx.NewOpenZfsFileSystem(ctx, bc.name+"-registry", fsArgs,
+		pulumi.Parent(bc), pulumi.Protect(true), pulumi.RetainOnDelete(true), pulumi.DependsOn(rules))
+	if err != nil {
+		return nil, err
+	}
+	bc.FileSystemID = fs.ID().ToStringOutput()
+
+	return bc.staticClaim(ctx, corev1.PersistentVolumeSpecArgs{
+		MountOptions: pulumi.ToStringArray(NFSMountOptions),
+		Nfs: corev1.NFSVolumeSourceArgs{
+			Server: fs.DnsName,
+			Path:   pulumi.String(FSxRootPath),
+		},
+	}, fmt.Sprintf("%dGi", f.StorageGiB), []pulumi.Resource{fs})
+}
+
+func nfsClients(cidr string) string {
+	if cidr == "" {
+		return DefaultNFSClients
+	}
+	return cidr
+}
+
+// EFSWarning is logged at every preview that uses EFS.
+const EFSWarning = "anka:registry.storage is \"efs\": the vendor found EFS very slow as Registry storage and does not recommend it; fsx-openzfs or s3 are the fast choices. EFS also needs the EFS CSI driver (efs.csi.aws.com) installed in the cluster."
+
+func (bc *BuildCloud) efsStorage(ctx *pulumi.Context) (*storageResult, error) {
+	a := bc.args
+	if err := bc.warn(ctx, EFSWarning); err != nil {
+		return nil, err
+	}
+	sg, rules, err := bc.nfsSecurityGroup(ctx, "registry-efs",
+		"NFS to the Anka Registry EFS file system, from the EKS nodes only",
+		[][2]int{{2049, 2049}}, []string{"tcp"})
+	if err != nil {
+		return nil, err
+	}
+	fsArgs := &efs.FileSystemArgs{
+		Encrypted:       pulumi.Bool(true),
+		PerformanceMode: pulumi.String("generalPurpose"),
+		ThroughputMode:  pulumi.String("elastic"),
+		Tags:            bc.awsTags("registry"),
+	}
+	if a.Registry.EFS.KMSKeyArn != "" {
+		fsArgs.KmsKeyId = pulumi.String(a.Registry.EFS.KMSKeyArn)
+	}
+	keep := []pulumi.ResourceOption{pulumi.Parent(bc), pulumi.RetainOnDelete(true)}
+	fs, err := efs.NewFileSystem(ctx, bc.name+"-registry", fsArgs, pulumi.Parent(bc), pulumi.Protect(true), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return nil, err
+	}
+	bc.FileSystemID = fs.ID().ToStringOutput()
+	if _, err := efs.NewBackupPolicy(ctx, bc.name+"-registry", &efs.BackupPolicyArgs{
+		FileSystemId: fs.ID(),
+		BackupPolicy: efs.BackupPolicyBackupPolicyArgs{Status: pulumi.String("ENABLED")},
+	}, keep...); err != nil {
+		return nil, err
+	}
+	subnets := a.PrivateSubnetIDs.ToStringArrayOutput()
+	deps := append([]pulumi.Resource{fs}, rules...)
+	for i, zone := range a.AvailabilityZones {
+		mt, err := efs.NewMountTarget(ctx, fmt.Sprintf("%s-registry-%s", bc.name, zone), &efs.MountTargetArgs{
+			FileSystemId:   fs.ID(),
+			SubnetId:       subnets.Index(pulumi.Int(i)),
+			SecurityGroups: pulumi.StringArray{sg.ID()},
+		}, keep...)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, mt)
+	}
+	return bc.staticClaim(ctx, corev1.PersistentVolumeSpecArgs{
+		Csi: corev1.CSIPersistentVolumeSourceArgs{
+			Driver:       pulumi.String(EFSCSIDriver),
+			VolumeHandle: fs.ID(),
+		},
+	}, EFSNominalCapacity, deps)
+}
+
+// partition is the ARN partition of region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// S3ObjectActions and S3BucketActions are everything the Registry's role
+// may do, on bucket/* and on the bucket.
+var (
+	S3BucketActions = []string{"s3:ListBucket", "s3:ListBucketMultipartUploads"}
+	S3ObjectActions = []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
+)
+
+// RegistryS3Policy is the Registry role's policy for bucketArn.
+func RegistryS3Policy(bucketArn string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{"Sid": "ListBucket", "Effect": "Allow", "Action": S3BucketActions, "Resource": bucketArn},
+			map[string]any{"Sid": "Objects", "Effect": "Allow", "Action": S3ObjectActions, "Resource": bucketArn + "/*"},
+		},
+	})
+	return string(b), err
+}
+
+// tlsOnlyPolicy denies every request to the bucket that is not over TLS.
+func tlsOnlyPolicy(bucketArn string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+			"Resource":  []string{bucketArn, bucketArn + "/*"},
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		}},
+	})
+	return string(b), err
+}
+
+func (bc *BuildCloud) s3Storage(ctx *pulumi.Context) (*storageResult, error) {
+	a := bc.args
+	s := a.Registry.S3
+	parent := pulumi.Parent(bc)
+	keep := []pulumi.ResourceOption{parent, pulumi.RetainOnDelete(true)}
+	var bucketName, bucketArn pulumi.StringOutput
+	var deps []pulumi.Resource
+	if s.Bucket != "" {
+		bucketName = pulumi.String(s.Bucket).ToStringOutput()
+		bucketArn = pulumi.String(fmt.Sprintf("arn:%s:s3:::%s", partition(a.Region), s.Bucket)).ToStringOutput()
+	} else {
+		bucket, err := s3.NewBucketV2(ctx, bc.name+"-registry", &s3.BucketV2Args{
+			ForceDestroy: pulumi.Bool(false),
+			Tags:         bc.awsTags("registry"),
+		}, parent, pulumi.Protect(true), pulumi.RetainOnDelete(true))
+		if err != nil {
+			return nil, err
+		}
+		bucketName, bucketArn = bucket.Bucket, bucket.Arn
+		if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, bc.name+"-registry", &s3.BucketServerSideEncryptionConfigurationV2Args{
+			Bucket: bucket.ID(),
+			Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+				ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+					SseAlgorithm: pulumi.String("AES256"),
+				},
+			}},
+		}, keep...); err != nil {
+			return nil, err
+		}
+		pab, err := s3.NewBucketPublicAccessBlock(ctx, bc.name+"-registry", &s3.BucketPublicAccessBlockArgs{
+			Bucket:                bucket.ID(),
+			BlockPublicAcls:       pulumi.Bool(true),
+			BlockPublicPolicy:     pulumi.Bool(true),
+			IgnorePublicAcls:      pulumi.Bool(true),
+			RestrictPublicBuckets: pulumi.Bool(true),
+		}, keep...)
+		if err != nil {
+			return nil, err
+		}
+		own, err := s3.NewBucketOwnershipControls(ctx, bc.name+"-registry", &s3.BucketOwnershipControlsArgs{
+			Bucket: bucket.ID(),
+			Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+		}, keep...)
+		if err != nil {
+			return nil, err
+		}
+		policy, err := s3.NewBucketPolicy(ctx, bc.name+"-registry", &s3.BucketPolicyArgs{
+			Bucket: bucket.ID(),
+			Policy: bucket.Arn.ApplyT(tlsOnlyPolicy).(pulumi.StringOutput),
+		}, append(keep, pulumi.DependsOn([]pulumi.Resource{pab, own}))...)
+		if err != nil {
+			return nil, err
+		}
+		// Pulumi owns the bucket's one lifecycle document; the Registry is
+		// told 0 so it never writes its own.
+		lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, bc.name+"-registry", &s3.BucketLifecycleConfigurationV2Args{
+			Bucket: bucket.ID(),
+			Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
+				Id:     pulumi.String(S3AbortRuleID),
+				Status: pulumi.String("Enabled"),
+				Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+				AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+					DaysAfterInitiation: pulumi.Int(s.AbortIncompleteMultipartUploadDays),
+				},
+			}},
+		}, keep...)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, policy, lifecycle)
+	}
+	bc.BucketName, bc.BucketArn = bucketName, bucketArn
+
+	oidc := nonEmpty(a.OIDCProviderArn, "anka:cluster.oidcProviderArn", "must be set for anka:registry.storage s3 (the Registry reaches S3 through an IRSA role), and the cluster gave none")
+	role, err := iam.NewRole(ctx, bc.name+"-registry", &iam.RoleArgs{
+		Description:      pulumi.Sprintf("Anka Registry %s/%s: its S3 bucket only", a.Namespace, bc.registryServiceAccount()),
+		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc, a.Namespace, bc.registryServiceAccount()),
+		Tags:             bc.awsTags("registry"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	rolePolicy, err := iam.NewRolePolicy(ctx, bc.name+"-registry-s3", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: bucketArn.ApplyT(RegistryS3Policy).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	bc.RegistryRoleArn = role.Arn
+	deps = append(deps, rolePolicy)
+
+	return &storageResult{
+		// The Registry still writes local files under ANKA_BASE_PATH (its
+		// central-log directory, state files): scratch space, per pod.
+		volume: corev1.VolumeArgs{Name: pulumi.String(volumeRegistryData), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
+		env: []envVar{
+			plain("ANKA_BACKEND_TYPE", "s3"),
+			{Name: "ANKA_BACKEND_S3_BUCKET", Value: bucketName},
+			plain("ANKA_BACKEND_S3_UPLOAD_PART_SIZE", fmt.Sprint(s.PartSizeMiB*MiB)),
+			plain("ANKA_BACKEND_S3_UPLOAD_CONCURRENCY", fmt.Sprint(s.UploadConcurrency)),
+			plain("ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS", "0"),
+			plain("AWS_REGION", a.Region),
+			plain("AWS_DEFAULT_REGION", a.Region),
+		},
+		serviceAccountAnnotations: pulumi.StringMap{
+			RoleArnAnnotation:     role.Arn,
+			STSRegionalAnnotation: pulumi.String("true"),
+		},
+		dependsOn: deps,
+	}, nil
+}
+
+func (bc *BuildCloud) pvcStorage(ctx *pulumi.Context) (*storageResult, error) {
+	a := bc.args
+	v := a.Registry.PVC
+	if v.ExistingClaim != "" {
+		return &storageResult{volume: claimVolume(v.ExistingClaim)}, nil
+	}
+	pvc, err := corev1.NewPersistentVolumeClaim(ctx, bc.name+"-registry", &corev1.PersistentVolumeClaimArgs{
+		Metadata: metav1.ObjectMetaArgs{
+			Name:      pulumi.String(bc.registryClaimName()),
+			Namespace: pulumi.String(a.Namespace),
+			Labels:    pulumi.ToStringMap(commonLabels(bc.name)),
+			// The claim may bind only when the first Registry pod is
+			// scheduled (WaitForFirstConsumer): do not wait for it.
+			Annotations: pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")},
+		},
+		Spec: corev1.PersistentVolumeClaimSpecArgs{
+			AccessModes:      pulumi.StringArray{pulumi.String(v.AccessMode)},
+			StorageClassName: pulumi.String(v.StorageClass),
+			Resources:        corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(v.Size)}},
+		},
+	}, pulumi.Parent(bc), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return nil, err
+	}
+	return &storageResult{volume: claimVolume(bc.registryClaimName()), dependsOn: []pulumi.Resource{pvc}}, nil
+}
