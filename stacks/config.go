@@ -304,6 +304,9 @@ func (c *Config) buildCloudWiring() {
 	}
 	if b.ClusterMode == cluster.ModeEKS {
 		b.NodeSecurityGroupID = pulumi.String("provided-by-cluster")
+		b.OIDCProviderArn = pulumi.String("provided-by-cluster")
+	} else if c.Cluster.OIDCProviderArn != "" {
+		b.OIDCProviderArn = pulumi.String(c.Cluster.OIDCProviderArn)
 	}
 	if c.RootToken != "" {
 		b.RootToken = pulumi.ToSecret(pulumi.String(c.RootToken)).(pulumi.StringOutput)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var environmentStacks = []string{"dev", "prod"}
+var environmentStacks = []string{"dev", "prod", "s3"}
 
 // TestStackGolden snapshots every resource the program registers for each
 // stack file. Reviewers read infrastructure changes from these diffs.
@@ -106,8 +106,8 @@ func TestStackNetworkSpreadsOverThreeZones(t *testing.T) {
 		assert.Equal(t, 3, elb, "one public (load balancer) subnet per zone")
 		assert.Equal(t, 3, internal, "one private (node) subnet per zone")
 		nats := len(run.rec.ByType("aws:ec2/natGateway:NatGateway"))
-		if stack == "prod" {
-			assert.Equal(t, 3, nats, "prod runs a NAT gateway per zone")
+		if stack != "dev" {
+			assert.Equal(t, 3, nats, "prod environments run a NAT gateway per zone")
 		} else {
 			assert.Equal(t, 1, nats, "dev runs one NAT gateway")
 		}
@@ -186,4 +186,31 @@ func containsString(values []resource.PropertyValue, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestStackRegistryStorageModes: dev and prod keep templates on FSx for
+// OpenZFS (protected), the s3 example in a protected bucket with no file
+// system or volume at all.
+func TestStackRegistryStorageModes(t *testing.T) {
+	for stack, fsx := range map[string]bool{"dev": true, "prod": true, "s3": false} {
+		run, err := runStackFile(t, stack, nil)
+		require.NoError(t, err)
+		fs := run.rec.ByType("aws:fsx/openZfsFileSystem:OpenZfsFileSystem")
+		pvs := run.rec.ByType("kubernetes:core/v1:PersistentVolume")
+		if fsx {
+			require.Len(t, fs, 1, stack)
+			assert.True(t, fs[0].Protect && fs[0].RetainOnDelete, "%s: the registry file system is protected and retained", stack)
+			assert.Len(t, pvs, 1, stack)
+			assert.Equal(t, "fsx-openzfs", run.outputs[stacks.OutputRegistryStorage])
+			continue
+		}
+		assert.Empty(t, fs, stack)
+		assert.Empty(t, pvs, stack)
+		assert.Empty(t, run.rec.ByType("aws:efs/fileSystem:FileSystem"), stack)
+		assert.Equal(t, "s3", run.outputs[stacks.OutputRegistryStorage])
+		assert.NotEmpty(t, run.outputs[stacks.OutputRegistryBucket])
+		for _, b := range run.rec.ByType("aws:s3/bucketV2:BucketV2") {
+			assert.True(t, b.Protect && b.RetainOnDelete, "%s: bucket %s is protected and retained", stack, b.Name)
+		}
+	}
 }

@@ -155,14 +155,17 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		PublicSubnetIds:              args.PublicSubnetIDs,
 		NodeAssociatePublicIpAddress: pulumi.BoolRef(false),
 		SkipDefaultNodeGroup:         pulumi.BoolRef(true),
-		AuthenticationMode:           authModePtr(eks.AuthenticationModeApi),
-		CreateOidcProvider:           pulumi.Bool(false),
-		EndpointPrivateAccess:        pulumi.Bool(true),
-		EndpointPublicAccess:         pulumi.Bool(*args.EndpointPublicAccess),
-		PublicAccessCidrs:            pulumi.ToStringArray(args.PublicAccessCIDRs),
-		EnabledClusterLogTypes:       logTypes,
-		EncryptionConfigKeyArn:       encryptionKeyArn,
-		Tags:                         tags,
+		// EKS's own VPC CNI, managed below as an add-on so its network
+		// policy agent can be switched on.
+		UseDefaultVpcCni:       pulumi.BoolRef(true),
+		AuthenticationMode:     authModePtr(eks.AuthenticationModeApi),
+		CreateOidcProvider:     pulumi.Bool(false),
+		EndpointPrivateAccess:  pulumi.Bool(true),
+		EndpointPublicAccess:   pulumi.Bool(*args.EndpointPublicAccess),
+		PublicAccessCidrs:      pulumi.ToStringArray(args.PublicAccessCIDRs),
+		EnabledClusterLogTypes: logTypes,
+		EncryptionConfigKeyArn: encryptionKeyArn,
+		Tags:                   tags,
 	}, parent)
 	if err != nil {
 		return err
@@ -215,6 +218,22 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		return err
 	}
 
+	// Without the VPC CNI's network policy agent, NetworkPolicies (etcd's
+	// client port, the Build Cloud's trust in NGINX's identity headers) are
+	// stored but not enforced.
+	cni, err := awseks.NewAddon(ctx, name+"-vpc-cni", &awseks.AddonArgs{
+		ClusterName:              c.Name,
+		AddonName:                pulumi.String("vpc-cni"),
+		ConfigurationValues:      pulumi.String(`{"enableNetworkPolicy":"true"}`),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		Tags:                     tags,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	if err != nil {
+		return err
+	}
+	c.Ready = append(c.Ready, cni)
+
 	for i, zone := range args.AvailabilityZones {
 		ng, err := awseks.NewNodeGroup(ctx, fmt.Sprintf("%s-nodes-%s", name, zone), &awseks.NodeGroupArgs{
 			ClusterName:   c.Name,
@@ -234,7 +253,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 			LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
 			Labels:         pulumi.StringMap{"anka.io/zone": pulumi.String(zone)},
 			Tags:           tags,
-		}, parent, pulumi.DependsOn(append(nodePolicies, cluster)),
+		}, parent, pulumi.DependsOn(append(nodePolicies, cluster, cni)),
 			// The cluster autoscaler owns the desired size once running.
 			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
 		if err != nil {
@@ -267,7 +286,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	if args.EBSCSIAddonVersion != "" {
 		addonArgs.AddonVersion = pulumi.String(args.EBSCSIAddonVersion)
 	}
-	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(c.Ready))
+	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(append([]pulumi.Resource(nil), c.Ready...)))
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,8 @@ func TestClusterEKSNoDefaultNodeGroupAndPerZoneGroups(t *testing.T) {
 			assert.Equal(t, "cluster", r.ParentName(), "%s %s must be parented to the component", r.Type, r.Name)
 		}
 	}
+	cni := rec.Get(t, "aws:eks/addon:Addon", "cluster-vpc-cni")
+	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, cni.Inputs["configurationValues"].StringValue(), "NetworkPolicies must be enforced")
 	release := rec.Get(t, "kubernetes:helm.sh/v3:Release", "cluster-alb-controller")
 	assert.Equal(t, "cluster-k8s", harness.ProviderName(release.Provider))
 	policy := rec.Get(t, "aws:iam/policy:Policy", "cluster-alb-controller")
