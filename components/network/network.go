@@ -25,6 +25,10 @@ type Network struct {
 	PublicSubnetIDs pulumi.StringArrayOutput
 	// PrivateRouteTableIDs are the private route tables (create mode only).
 	PrivateRouteTableIDs pulumi.StringArrayOutput
+	// S3EndpointID is the S3 gateway endpoint on the private route tables
+	// ("" when this stack cannot tell: none mode, or a referenced stack that
+	// does not export s3GatewayEndpointId).
+	S3EndpointID pulumi.StringOutput
 }
 
 // New registers the network. Args are validated before anything is created.
@@ -49,6 +53,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		n.PrivateSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
 		n.PublicSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
 		n.PrivateRouteTableIDs = pulumi.StringArray{}.ToStringArrayOutput()
+		n.S3EndpointID = pulumi.String("").ToStringOutput()
 	}
 	if err != nil {
 		return nil, err
@@ -172,15 +177,17 @@ func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pul
 
 	// Registry pushes to S3 and image pulls from ECR's S3 layer stay off the
 	// NAT gateways: faster, and no per-GB NAT processing charge.
-	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+	endpoint, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.String(fmt.Sprintf("com.amazonaws.%s.s3", args.Region)),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   privateRTs,
 		Tags:            tags(args, name+"-s3", nil),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return err
 	}
+	n.S3EndpointID = endpoint.ID().ToStringOutput()
 
 	n.VpcID = vpc.ID().ToStringOutput()
 	n.PrivateSubnetIDs = private.ToStringArrayOutput()
@@ -198,6 +205,16 @@ func (n *Network) fromStack(ctx *pulumi.Context, name string, args Args, parent 
 	n.PrivateSubnetIDs = ref.GetOutput(pulumi.String("privateSubnetIds")).ApplyT(toStrings).(pulumi.StringArrayOutput)
 	n.PublicSubnetIDs = ref.GetOutput(pulumi.String("publicSubnetIds")).ApplyT(toStrings).(pulumi.StringArrayOutput)
 	n.PrivateRouteTableIDs = pulumi.StringArray{}.ToStringArrayOutput()
+	// Registry pushes to S3 and ECR layer pulls should not cross the NAT
+	// gateways; this stack cannot see the other stack's route tables, so it
+	// relies on that stack saying it has a gateway endpoint.
+	n.S3EndpointID = ref.GetOutput(pulumi.String("s3GatewayEndpointId")).ApplyT(func(v any) string {
+		id, _ := v.(string)
+		if id == "" {
+			_ = ctx.Log.Warn(fmt.Sprintf("anka:network.stackRef %s does not export s3GatewayEndpointId: make sure its private route tables have an S3 gateway endpoint, or Registry and image traffic to S3 goes through the NAT gateways (slower, billed per GB)", args.StackRef), &pulumi.LogArgs{Resource: n})
+		}
+		return id
+	}).(pulumi.StringOutput)
 	return nil
 }
 

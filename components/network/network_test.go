@@ -51,19 +51,23 @@ func TestNetworkFromStackReference(t *testing.T) {
 		"vpcId": "vpc-123", "privateSubnetIds": []any{"subnet-a", "subnet-b", "subnet-c"}, "publicSubnetIds": []any{"subnet-d"},
 	}
 	var got []string
+	endpoint := "unset"
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
 		n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod"})
 		if err != nil {
 			return err
 		}
-		done := make(chan struct{})
-		n.PrivateSubnetIDs.ApplyT(func(ids []string) error { got = ids; close(done); return nil })
+		done := make(chan struct{}, 2)
+		n.PrivateSubnetIDs.ApplyT(func(ids []string) error { got = ids; done <- struct{}{}; return nil })
+		n.S3EndpointID.ApplyT(func(id string) error { endpoint = id; done <- struct{}{}; return nil })
+		<-done
 		<-done
 		return nil
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"subnet-a", "subnet-b", "subnet-c"}, got)
 	assert.Empty(t, rec.ByType("aws:ec2/vpc:Vpc"), "no VPC is created in stackRef mode")
+	assert.Empty(t, endpoint, "the referenced stack exports no gateway endpoint: preview warns (logged), the output is empty")
 }
 
 func TestNetworkValidation(t *testing.T) {
