@@ -24,9 +24,10 @@ preview:
 up:
 	pulumi up --stack $(STACK)
 
-## lint: gofmt + go vet (+ golangci-lint and actionlint where installed by deps)
+## lint: gofmt, go vet, golangci-lint (.golangci.yml) and actionlint on the workflows
 lint:
 	scripts/lint.sh
+	scripts/linttools.sh run
 
 ## golden: rewrite tests/testdata/<stack>.json after a reviewed change
 golden:

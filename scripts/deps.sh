@@ -10,6 +10,7 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v fio >/dev/null 2>&1 || need+=(fio)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[deps] apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -21,3 +22,4 @@ if command -v systemctl >/dev/null 2>&1; then systemctl stop nginx >/dev/null 2>
 pkill -f 'nginx: master process /usr/sbin/nginx' 2>/dev/null || true
 
 scripts/toolchain.sh ${ANKA_TOOLS:-etcd}
+scripts/linttools.sh build

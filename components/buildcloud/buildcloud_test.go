@@ -124,7 +124,7 @@ func obj(v resource.PropertyValue) resource.PropertyMap {
 }
 
 func path(m resource.PropertyMap, keys ...string) resource.PropertyValue {
-	var v resource.PropertyValue = resource.NewObjectProperty(m)
+	v := resource.NewObjectProperty(m)
 	for _, k := range keys {
 		v = obj(v)[resource.PropertyKey(k)]
 	}

@@ -71,13 +71,6 @@ type envVar struct {
 
 func plain(name, value string) envVar { return envVar{Name: name, Value: pulumi.String(value)} }
 
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
-}
-
 func (bc *BuildCloud) renderEnv(vars []envVar) corev1.EnvVarArray {
 	out := corev1.EnvVarArray{}
 	for _, v := range vars {

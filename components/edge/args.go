@@ -534,12 +534,12 @@ func (a Args) Validate() error {
 		p.Addf("anka:edge.sourceCidrs", "must list the client ranges allowed to reach an internet-facing load balancer (your CI runners', Anka nodes' and admins' egress ranges; 0.0.0.0/0 only deliberately), got none")
 	}
 
-	if max := MaxIdleTimeoutSeconds(a.Mode); max > 0 {
+	if limit := MaxIdleTimeoutSeconds(a.Mode); limit > 0 {
 		switch {
 		case a.IdleTimeoutSeconds < MinIdleTimeoutSeconds:
 			p.Addf("anka:edge.idleTimeoutSeconds", "must be at least %d so multi-GB registry pushes are not cut (the vendor saw 350 s break them), got %d", MinIdleTimeoutSeconds, a.IdleTimeoutSeconds)
-		case a.IdleTimeoutSeconds > max:
-			p.Addf("anka:edge.idleTimeoutSeconds", "must be at most %d in mode %s (%s), got %d", max, a.Mode, maxReason(a.Mode), a.IdleTimeoutSeconds)
+		case a.IdleTimeoutSeconds > limit:
+			p.Addf("anka:edge.idleTimeoutSeconds", "must be at most %d in mode %s (%s), got %d", limit, a.Mode, maxReason(a.Mode), a.IdleTimeoutSeconds)
 		}
 	}
 	p.Between("anka:edge.deregistrationDelaySeconds", *a.DeregistrationDelaySeconds, 0, MaxDeregistrationDelaySeconds, " seconds (AWS target group range)")

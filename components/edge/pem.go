@@ -33,7 +33,7 @@ func parseCerts(s string) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("holds a certificate that does not parse: %v", err)
+			return nil, fmt.Errorf("holds a certificate that does not parse: %w", err)
 		}
 		certs = append(certs, c)
 	}

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"encoding/binary"
+	"fmt"
 	"net/netip"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -130,9 +132,12 @@ func subnetCIDRs(vpc string, zones int) (private, public []string) {
 // carve returns the index-th subnet of prefix with newBits more prefix bits.
 func carve(prefix netip.Prefix, newBits, index int) netip.Prefix {
 	bits := prefix.Bits() + newBits
+	if newBits < 0 || bits > 32 || index < 0 || index >= 1<<newBits {
+		panic(fmt.Sprintf("carve(%s, %d, %d): out of range", prefix, newBits, index)) // a programming error: Validate bounds the inputs
+	}
 	base := prefix.Addr().As4()
-	n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-	n += uint32(index) << (32 - bits)
-	addr := netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
-	return netip.PrefixFrom(addr, bits)
+	n := binary.BigEndian.Uint32(base[:]) + uint32(index)<<(32-bits) //nolint:gosec // index < 2^newBits, checked above
+	var out [4]byte
+	binary.BigEndian.PutUint32(out[:], n)
+	return netip.PrefixFrom(netip.AddrFrom4(out), bits)
 }

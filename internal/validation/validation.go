@@ -60,7 +60,7 @@ func Keys(err error) []string {
 	var keys []string
 	var walk func(error)
 	walk = func(e error) {
-		switch v := e.(type) {
+		switch v := e.(type) { //nolint:errorlint // walks Unwrap trees itself
 		case nil:
 		case *FieldError:
 			keys = append(keys, v.Key)

@@ -55,17 +55,17 @@ func tokenize(s string) ([]string, error) {
 	var toks []string
 	for i := 0; i < len(s); {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		switch c {
+		case ' ', '\t', '\n', '\r':
 			i++
-		case c == '#':
+		case '#':
 			for i < len(s) && s[i] != '\n' {
 				i++
 			}
-		case c == ';' || c == '{' || c == '}':
+		case ';', '{', '}':
 			toks = append(toks, string(c))
 			i++
-		case c == '"' || c == '\'':
+		case '"', '\'':
 			j := strings.IndexByte(s[i+1:], c)
 			if j < 0 {
 				return nil, fmt.Errorf("unterminated string at %d", i)

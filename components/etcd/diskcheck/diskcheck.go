@@ -86,14 +86,14 @@ type fioOutput struct {
 func Parse(r io.Reader) (Result, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrFioOutput, err)
+		return Result{}, fmt.Errorf("%w: %w", ErrFioOutput, err)
 	}
 	if i := bytes.IndexByte(data, '{'); i > 0 {
 		data = data[i:]
 	}
 	var out fioOutput
 	if err := json.Unmarshal(data, &out); err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrFioOutput, err)
+		return Result{}, fmt.Errorf("%w: %w", ErrFioOutput, err)
 	}
 	if len(out.Jobs) == 0 {
 		return Result{}, fmt.Errorf("%w: no jobs", ErrFioOutput)

@@ -116,12 +116,17 @@ func keepLogs(t *testing.T, root string) {
 		return
 	}
 	dst := filepath.Join(os.TempDir(), "anka-etcd-test-logs", t.Name())
-	os.RemoveAll(dst)
-	os.MkdirAll(dst, 0o755)
+	_ = os.RemoveAll(dst) // best effort: keeping logs must not fail a test
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Logf("keeping logs: %v", err)
+		return
+	}
 	logs, _ := filepath.Glob(filepath.Join(root, "*.log"))
 	for _, l := range logs {
 		if b, err := os.ReadFile(l); err == nil {
-			os.WriteFile(filepath.Join(dst, filepath.Base(l)), b, 0o644)
+			if err := os.WriteFile(filepath.Join(dst, filepath.Base(l)), b, 0o644); err != nil {
+				t.Logf("keeping log %s: %v", l, err)
+			}
 		}
 	}
 	t.Logf("container logs kept in %s", dst)
@@ -243,7 +248,7 @@ type syncBuffer struct {
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.f.Write(p)
+	_, _ = s.f.Write(p) // the log file is a copy; the buffer is what tests read
 	return s.b.Write(p)
 }
 
@@ -270,13 +275,13 @@ func (e *testEnv) run(name string, argv []string, env []string) *proc {
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, p.cmd.Start())
 	go func() {
-		p.cmd.Wait()
+		_ = p.cmd.Wait() // the exit code is read from ProcessState
 		p.code = p.cmd.ProcessState.ExitCode()
 		f.Close()
 		close(p.done)
 	}()
 	t.Cleanup(func() {
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // may have exited already
 		<-p.done
 		if t.Failed() {
 			t.Logf("--- anka-etcd lines of %s (%s):\n%s", name, logPath, grepLines(p.out.String(), "anka-etcd"))
@@ -360,7 +365,7 @@ func (p *proc) stop(t *testing.T) int {
 	if p.exited() {
 		return p.code
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM) // may have exited already
 	return p.wait(t, 20*time.Second)
 }
 
@@ -395,7 +400,7 @@ func (e *testEnv) memberList(endpoint string) (memberList, error) {
 	var ml memberList
 	out, err := e.ctl("--endpoints="+endpoint, "member", "list", "-w", "json")
 	if err != nil {
-		return ml, fmt.Errorf("member list: %v: %s", err, tail(out, 3))
+		return ml, fmt.Errorf("member list: %w: %s", err, tail(out, 3))
 	}
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, `{"header"`) {
@@ -478,7 +483,7 @@ func (e *testEnv) countKeys(endpoint, prefix string, serializable bool) (string,
 	}
 	out, err := e.ctl("--endpoints="+endpoint, "get", prefix, "--prefix", "--count-only", "--consistency="+cons, "-w", "fields")
 	if err != nil {
-		return "", fmt.Errorf("get: %v: %s", err, tail(out, 2))
+		return "", fmt.Errorf("get: %w: %s", err, tail(out, 2))
 	}
 	m := regexp.MustCompile(`"Count" : (\d+)`).FindStringSubmatch(out)
 	if m == nil {
