@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 STACK ?= dev
 
-.PHONY: test deps local preview up lint golden toolchain
+.PHONY: test deps local local-destroy bench-local integration preview up lint golden toolchain
 
 ## test: everything CI runs (unit, mock, golden, real nginx, real etcd, real engine)
 test:
@@ -16,6 +16,17 @@ deps:
 ## local: the real Pulumi engine deploys the workload onto a local control plane
 local:
 	scripts/run-local.sh
+
+local-destroy:
+	scripts/run-local.sh destroy
+
+## bench-local: wall times of preview and up against the local control plane
+bench-local:
+	scripts/bench-local.sh
+
+## integration: only the real-engine tests against a throw-away local control plane
+integration:
+	ANKA_INTEGRATION=1 go test -count=1 -v ./tests/integration/
 
 ## preview / up: against AWS, for STACK=dev|prod (needs AWS credentials and a Pulumi backend)
 preview:

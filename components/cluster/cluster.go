@@ -82,6 +82,10 @@ func (c *Cluster) useExisting(ctx *pulumi.Context, name string, args Args) error
 	c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
 	p, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
 		Kubeconfig: c.Kubeconfig,
+		// Adopt the objects kept on destroy (namespace, StorageClass, the
+		// Registry's claim) on the next up instead of failing AlreadyExists.
+		// Renames therefore need aliases, or the adopted object is deleted.
+		UpsertExistingObjects: pulumi.Bool(true),
 	}, pulumi.Parent(c))
 	c.Provider = p
 	return err
@@ -294,6 +298,8 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 
 	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
 		Kubeconfig: c.Kubeconfig,
+		// See useExisting: adopt what destroy kept.
+		UpsertExistingObjects: pulumi.Bool(true),
 	}, parent)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"encoding/json"
 	"testing"
 
@@ -64,6 +65,7 @@ func TestClusterExistingModeCreatesNoAWSResources(t *testing.T) {
 	assert.ElementsMatch(t, []string{TypeToken, "pulumi:providers:kubernetes"}, types)
 	p := rec.Get(t, "pulumi:providers:kubernetes", "cluster-k8s")
 	assert.True(t, p.Inputs["kubeconfig"].IsSecret(), "the kubeconfig reaches the provider as a secret")
+	assert.Equal(t, "true", fmt.Sprint(p.Inputs["upsertExistingObjects"].V), "a second up after destroy adopts the kept namespace and claims")
 }
 
 func TestClusterValidation(t *testing.T) {

@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Secrets are what a user sets with `pulumi config set --secret` and the
+// local stack file cannot carry: generated once, so repeated runs (and the
+// second preview) see the same values.
+type Secrets struct {
+	// Passphrase of the file backend's secrets provider.
+	Passphrase string `json:"passphrase"`
+	// EtcdTLSSeed is anka:etcdTlsSeed.
+	EtcdTLSSeed string `json:"etcdTlsSeed"`
+	// RootToken is anka:buildcloud.rootToken (required with nlb-mtls: the
+	// Build Cloud's certificate auth needs ANKA_ENABLE_AUTH).
+	RootToken string `json:"rootToken"`
+	// Hosts the edge certificate covers (controller, registry).
+	Hosts []string `json:"hosts"`
+	// EdgeCA is anka:edge.mtls.caCertificate: the CA client certificates
+	// chain to; it also signed the server certificate.
+	EdgeCA    string `json:"edgeCa"`
+	EdgeCAKey string `json:"edgeCaKey"`
+	// EdgeCert and EdgeKey are anka:edge.tls.certificate / privateKey.
+	EdgeCert string `json:"edgeCert"`
+	EdgeKey  string `json:"edgeKey"`
+	// ClientCert and ClientKey: a client certificate from EdgeCA, for a
+	// user who points curl at a real NGINX (not used by the tests).
+	ClientCert string `json:"clientCert"`
+	ClientKey  string `json:"clientKey"`
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// NewSecrets generates fresh secrets with an edge PKI for hosts.
+func NewSecrets(hosts []string) (*Secrets, error) {
+	s := &Secrets{Passphrase: randomHex(16), EtcdTLSSeed: randomHex(32), RootToken: "anka-local-" + randomHex(12)}
+	return s, s.newPKI(hosts)
+}
+
+// LoadOrCreateSecrets reads path, or generates and writes it (0600). An
+// edge PKI that does not cover hosts (the stack file's host names changed)
+// is made anew; everything else is kept.
+func LoadOrCreateSecrets(path string, hosts []string) (*Secrets, error) {
+	var s Secrets
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fresh, err := NewSecrets(hosts)
+		if err != nil {
+			return nil, err
+		}
+		return fresh, fresh.save(path)
+	case err != nil:
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w (delete it to start over)", path, err)
+	}
+	if s.Passphrase == "" || s.EtcdTLSSeed == "" || s.RootToken == "" {
+		return nil, fmt.Errorf("%s lacks a passphrase, seed or token (delete the state dir to start over)", path)
+	}
+	if !slices.Equal(s.Hosts, hosts) || s.EdgeCert == "" {
+		if err := s.newPKI(hosts); err != nil {
+			return nil, err
+		}
+		return &s, s.save(path)
+	}
+	return &s, nil
+}
+
+func (s *Secrets) save(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// newPKI makes an ECDSA P-256 CA, a server certificate for hosts and a
+// client certificate, valid for ten years.
+func (s *Secrets) newPKI(hosts []string) error {
+	var names []string
+	for _, h := range hosts {
+		if h != "" {
+			names = append(names, h)
+		}
+	}
+	if len(names) == 0 { // no edge host names in the stack file: any name will do
+		names = []string{"anka.local.test"}
+	}
+	now := time.Now().Add(-time.Hour).Truncate(time.Hour)
+	serial := func() *big.Int {
+		n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+		return n
+	}
+	encKey := func(k *ecdsa.PrivateKey) (string, error) {
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), err
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	ca := &x509.Certificate{
+		SerialNumber: serial(), Subject: pkix.Name{CommonName: "anka-local edge CA"},
+		NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	leaf := func(cn string, dns []string, usage x509.ExtKeyUsage) (string, string, error) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return "", "", err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: serial(), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
+			NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			return "", "", err
+		}
+		key, err := encKey(k)
+		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), key, err
+	}
+	s.Hosts = slices.Clone(hosts)
+	s.EdgeCA = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
+	if s.EdgeCAKey, err = encKey(caKey); err != nil {
+		return err
+	}
+	if s.EdgeCert, s.EdgeKey, err = leaf(names[0], names, x509.ExtKeyUsageServerAuth); err != nil {
+		return err
+	}
+	s.ClientCert, s.ClientKey, err = leaf("anka-local-admin", nil, x509.ExtKeyUsageClientAuth)
+	return err
+}
