@@ -1,8 +1,8 @@
 package cluster
 
 import (
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
