@@ -4,6 +4,7 @@
 package stacks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -105,11 +106,28 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	var p validation.Problems
 	c := Config{Stack: ctx.Stack()}
 	get := func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }
-	object := func(key string, out any) {
-		if raw, ok := get(key); ok {
-			if err := json.Unmarshal([]byte(raw), out); err != nil {
-				p.Addf(Namespace+":"+key, "is not a well-formed object: %v", err)
+	// Objects are decoded strictly: a misspelled key is an error naming the
+	// object, not a setting silently ignored. ignore lists keys read
+	// separately (secrets).
+	object := func(key string, out any, ignore ...string) {
+		raw, ok := get(key)
+		if !ok {
+			return
+		}
+		data := []byte(raw)
+		if len(ignore) > 0 {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(data, &m); err == nil {
+				for _, k := range ignore {
+					delete(m, k)
+				}
+				data, _ = json.Marshal(m)
 			}
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(out); err != nil {
+			p.Addf(Namespace+":"+key, "is not a well-formed object (check the spelling of its keys against README.md): %v", err)
 		}
 	}
 	c.Environment, _ = get("environment")
@@ -120,13 +138,15 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	c.Network = network.Args{Mode: nw.Mode, CIDR: nw.CIDR, AvailabilityZones: nw.AvailabilityZones, NatGateways: nw.NatGateways, StackRef: nw.StackRef}
 	object("cluster", &c.Cluster)
 	object("storage", &c.Storage)
-	object("buildcloud", &c.BuildCloud)
+	object("buildcloud", &c.BuildCloud, "rootToken")
 	object("controller", &c.BuildCloud.Controller)
 	object("registry", &c.BuildCloud.Registry)
 	var token struct {
 		RootToken string `json:"rootToken"`
 	}
-	object("buildcloud", &token)
+	if raw, ok := get("buildcloud"); ok {
+		_ = json.Unmarshal([]byte(raw), &token) // shape errors are reported above
+	}
 	c.RootToken = token.RootToken
 	if raw, ok := get("edge"); ok {
 		e, err := edge.Decode([]byte(raw))

@@ -100,6 +100,10 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			map[string]string{"anka:edge": `{"mode":"alb","controllerHostname":"a.example.com","registryHostname":"r.example.com"}`}, []string{"anka:edge.alb.certificateArn"}},
 		{"a typo in the edge object is refused", "dev",
 			map[string]string{"anka:edge": `{"mode":"alb","idleTimeout":900}`}, []string{"anka:edge"}},
+		{"a misspelled etcd key is refused, not ignored", "dev",
+			map[string]string{"anka:etcd": `{"replica":5}`}, []string{"anka:etcd"}},
+		{"a misspelled registry key is refused, not ignored", "dev",
+			map[string]string{"anka:registry": `{"storage":"pvc","memoryLimt":"4Gi"}`}, []string{"anka:registry"}},
 		{"a malformed object is refused", "dev",
 			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage", "anka:etcd"}},
 	}
