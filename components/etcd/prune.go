@@ -17,22 +17,7 @@ import (
 // deployment it has nothing to do and ends at once.
 func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Secret, parent pulumi.ResourceOption) (*batchv1.Job, error) {
 	env := envVars(s.PruneEnv())
-	mounts := corev1.VolumeMountArray{
-		corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)},
-		corev1.VolumeMountArgs{Name: pulumi.String(scripts), MountPath: pulumi.String(s.ScriptsDir), ReadOnly: pulumi.Bool(true)},
-		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
-	}
-	volumes := corev1.VolumeArray{
-		corev1.VolumeArgs{Name: pulumi.String(toolsVolume), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
-		corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
-		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555)}},
-	}
-	deps := []pulumi.Resource{cm}
-	if tlsSecret != nil {
-		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
-		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{SecretName: tlsSecret.Metadata.Name()}})
-		deps = append(deps, tlsSecret)
-	}
+	mounts, volumes, deps := memberVolumes(s, cm, tlsSecret)
 	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true")}
 	return batchv1.NewJob(ctx, name+"-prune", &batchv1.JobArgs{
 		Metadata: metav1.ObjectMetaArgs{

@@ -47,12 +47,11 @@ func toolsInit(args Args, s member.Settings) corev1.ContainerArgs {
 	}
 }
 
-func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap,
-	tlsSecret *corev1.Secret, headless *corev1.Service, parent pulumi.ResourceOption,
-) (*appsv1.StatefulSet, error) {
-	selector := pulumi.StringMap{appLabel: pulumi.String(appName)}
+// memberVolumes are what every pod running member.sh mounts (the member
+// itself and the prune Job): busybox tools, the scripts, a writable /tmp and,
+// with TLS, the certificates; deps are the resources they come from.
+func memberVolumes(s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Secret) (corev1.VolumeMountArray, corev1.VolumeArray, []pulumi.Resource) {
 	mounts := corev1.VolumeMountArray{
-		corev1.VolumeMountArgs{Name: pulumi.String(dataVolume), MountPath: pulumi.String(dataMount)},
 		corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)},
 		corev1.VolumeMountArgs{Name: pulumi.String(scripts), MountPath: pulumi.String(s.ScriptsDir), ReadOnly: pulumi.Bool(true)},
 		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
@@ -64,7 +63,7 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 			Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555),
 		}},
 	}
-	deps := []pulumi.Resource{cm, headless}
+	deps := []pulumi.Resource{cm}
 	if tlsSecret != nil {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
@@ -72,6 +71,16 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 		}})
 		deps = append(deps, tlsSecret)
 	}
+	return mounts, volumes, deps
+}
+
+func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap,
+	tlsSecret *corev1.Secret, headless *corev1.Service, parent pulumi.ResourceOption,
+) (*appsv1.StatefulSet, error) {
+	selector := pulumi.StringMap{appLabel: pulumi.String(appName)}
+	mounts, volumes, deps := memberVolumes(s, cm, tlsSecret)
+	mounts = append(corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(dataVolume), MountPath: pulumi.String(dataMount)}}, mounts...)
+	deps = append(deps, headless)
 
 	spread := "ScheduleAnyway"
 	if args.Prod {

@@ -9,25 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/toolcache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// etcdBin finds the etcd v3.6 binaries the project builds (scripts/toolchain.sh etcd).
+// etcdBin finds the etcd binaries scripts/toolchain.sh builds.
 func etcdBin(t *testing.T) string {
-	dir := os.Getenv("ANKA_ETCD_BIN_DIR")
-	if dir == "" {
-		cache := os.Getenv("ANKA_CACHE")
-		if cache == "" {
-			base := os.Getenv("XDG_CACHE_HOME")
-			if base == "" {
-				home, _ := os.UserHomeDir()
-				base = filepath.Join(home, ".cache")
-			}
-			cache = filepath.Join(base, "anka-ha")
-		}
-		dir = filepath.Join(cache, "etcd-v3.6.16", "bin")
-	}
+	dir := toolcache.EtcdBinDir()
 	if _, err := os.Stat(filepath.Join(dir, "etcd")); err != nil {
 		if os.Getenv("ANKA_REQUIRE_ETCD") == "1" {
 			t.Fatalf("etcd not found in %s (run scripts/toolchain.sh etcd)", dir)

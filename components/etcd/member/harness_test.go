@@ -21,13 +21,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/toolcache"
 )
 
 // The real-etcd tests run member.sh under busybox sh with etcd, etcdctl and etcdutl v3.6.16, the
 // same binaries as the pinned image. They find them in $ANKA_ETCD_BIN_DIR or in the cache that
 // scripts/toolchain.sh etcd fills; without them the tests skip, unless ANKA_REQUIRE_ETCD=1 (CI).
 
-const etcdVersion = "v3.6.16"
+const etcdVersion = toolcache.EtcdVersion
 
 func need(t *testing.T, format string, a ...any) {
 	t.Helper()
@@ -39,18 +41,7 @@ func need(t *testing.T, format string, a ...any) {
 
 func etcdBinDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ANKA_ETCD_BIN_DIR")
-	if dir == "" {
-		cache := os.Getenv("ANKA_CACHE")
-		if cache == "" {
-			base := os.Getenv("XDG_CACHE_HOME")
-			if base == "" {
-				base = filepath.Join(os.Getenv("HOME"), ".cache")
-			}
-			cache = filepath.Join(base, "anka-ha")
-		}
-		dir = filepath.Join(cache, "etcd-"+etcdVersion, "bin")
-	}
+	dir := toolcache.EtcdBinDir()
 	for _, b := range []string{"etcd", "etcdctl", "etcdutl"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			need(t, "etcd %s binaries not found in %s (run scripts/toolchain.sh etcd): %v", etcdVersion, dir, err)
