@@ -6,13 +6,13 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/netip"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -32,7 +32,7 @@ const (
 // Defaults, in one place for the stack-level settings.
 const (
 	DefaultEnvironment = EnvDev
-	DefaultNamespace   = "anka"
+	DefaultNamespace   = namespace.DefaultName
 )
 
 // ClusterConfig is anka:cluster as written in the stack file.
@@ -277,12 +277,6 @@ func (c Config) validateProd(p *validation.Problems, ca cluster.Args) {
 	if c.Storage.Etcd.Type == storage.TypeGP3 && c.Storage.Etcd.IOPS < 6000 {
 		p.Addf("anka:storage.etcd.iops", "must be at least 6000 for gp3 in prod (etcd under a busy Build Cloud), got %d; or use io2", c.Storage.Etcd.IOPS)
 	}
-}
-
-// String is a one-line summary for logs.
-func (c Config) String() string {
-	return fmt.Sprintf("stack=%s env=%s network=%s cluster=%s etcdStorage=%s edge=%s",
-		c.Stack, c.Environment, c.Network.Mode, c.Cluster.Mode, c.Storage.Etcd.Type, c.Edge.Mode)
 }
 
 // buildCloudWiring fills the Build Cloud args that come from other settings.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -114,7 +115,7 @@ const (
 
 // Defaults, in one place.
 const (
-	DefaultNamespace        = "anka"
+	DefaultNamespace        = namespace.DefaultName
 	DefaultEnvironment      = EnvDev
 	DefaultClusterMode      = ClusterEKS
 	DefaultTopology         = TopologyCombined

@@ -7,7 +7,7 @@
 //	bc, err := buildcloud.New(ctx, "anka", buildcloud.Args{
 //		Environment:         "prod",
 //		RootToken:           rootToken, // a secret
-//		EtcdEndpoints:       pulumi.ToStringArray(strings.Split(etcd.ControllerEndpoints, ",")),
+//		EtcdEndpoints:       pulumi.ToStringArray(etcdArgs.ControllerEndpoints()),
 //		EtcdClientTLSSecret: pulumi.String(etcd.ClientSecretName),
 //		EtcdClientLabels:    etcd.ClientLabels,
 //		AvailabilityZones:   zones,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
@@ -44,13 +45,7 @@ type storageResult struct {
 }
 
 func (bc *BuildCloud) awsTags(role string) pulumi.StringMap {
-	out := pulumi.StringMap{}
-	for k, v := range bc.args.Tags {
-		out[k] = pulumi.String(v)
-	}
-	out["Name"] = pulumi.String(bc.name + "-" + role)
-	out["anka.io/component"] = pulumi.String("buildcloud")
-	return out
+	return awstags.Merge(bc.args.Tags, map[string]string{"Name": bc.name + "-" + role, "anka.io/component": "buildcloud"})
 }
 
 // registryStorage creates the Registry's storage for the selected mode.

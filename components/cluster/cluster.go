@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -91,17 +92,6 @@ func (c *Cluster) useExisting(ctx *pulumi.Context, name string, args Args) error
 	return err
 }
 
-func awsTags(args Args, extra map[string]string) pulumi.StringMap {
-	out := pulumi.StringMap{}
-	for k, v := range args.Tags {
-		out[k] = pulumi.String(v)
-	}
-	for k, v := range extra {
-		out[k] = pulumi.String(v)
-	}
-	return out
-}
-
 func assumeRolePolicy(service string) string {
 	b, _ := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
@@ -115,7 +105,7 @@ func assumeRolePolicy(service string) string {
 
 func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	parent := pulumi.Parent(c)
-	tags := awsTags(args, nil)
+	tags := awstags.Merge(args.Tags)
 
 	var encryptionKeyArn pulumi.StringPtrInput
 	if args.SecretsEncryption {
@@ -214,7 +204,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		}},
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
 			ResourceType: pulumi.String("instance"),
-			Tags:         awsTags(args, map[string]string{"Name": args.Name + "-node"}),
+			Tags:         awstags.Merge(args.Tags, map[string]string{"Name": args.Name + "-node"}),
 		}},
 		Tags: tags,
 	}, parent)

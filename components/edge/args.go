@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
@@ -57,7 +58,7 @@ const (
 const (
 	DefaultMode                           = ModeALB
 	DefaultScheme                         = SchemeInternal
-	DefaultNamespace                      = "anka"
+	DefaultNamespace                      = namespace.DefaultName
 	DefaultControllerService              = "anka-controller"
 	DefaultControllerPort                 = 80
 	DefaultRegistryService                = "anka-registry"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -13,14 +14,6 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-func awsTags(args Args) pulumi.StringMap {
-	out := pulumi.StringMap{}
-	for k, v := range args.Tags {
-		out[k] = pulumi.String(v)
-	}
-	return out
-}
 
 // uploadPolicy lets the backup role write snapshots under prefix and do
 // nothing else: no read, no delete, no list (versioning keeps overwritten
@@ -51,7 +44,7 @@ func tlsOnlyPolicy(bucket string) (string, error) {
 }
 
 func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap, parent pulumi.ResourceOption) error {
-	tags := awsTags(args)
+	tags := awstags.Merge(args.Tags)
 	var bucketName pulumi.StringOutput
 	if args.Backup.Bucket != "" {
 		bucketName = pulumi.String(args.Backup.Bucket).ToStringOutput()

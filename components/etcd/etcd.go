@@ -7,7 +7,6 @@ package etcd
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/diskcheck"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
@@ -45,8 +44,6 @@ type Etcd struct {
 
 	// Endpoints are the members' client URLs, comma-separated.
 	Endpoints pulumi.StringOutput
-	// ControllerEndpoints are host:port pairs for ANKA_ETCD_ENDPOINTS.
-	ControllerEndpoints string
 	// TLS says whether clients must use TLS.
 	TLS bool
 	// ClientSecretName holds ca.crt, client.crt and client.key for clients
@@ -97,7 +94,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	s := args.Settings()
 	ns := args.Namespace
 
-	e.ControllerEndpoints = strings.Join(args.ControllerEndpoints(), ",")
 	e.Endpoints = pulumi.String(s.ClientEndpoints()).ToStringOutput()
 
 	// Scripts the pods run, from the member package (the same text the

@@ -170,7 +170,6 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 		},
 	}, parent, pulumi.DependsOn(deps),
 		// The claim template is immutable; a resize is done on the PVCs.
-		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}),
-		pulumi.RetainOnDelete(false))
+		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}))
 	return sts, err
 }

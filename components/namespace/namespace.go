@@ -12,7 +12,8 @@ import (
 // TypeToken is the component's type.
 const TypeToken = "anka:namespace:Namespace"
 
-// DefaultName is the namespace's default name (config anka:buildcloud.namespace).
+// DefaultName is the namespace's default name (config anka:namespace); the
+// other components default to it too.
 const DefaultName = "anka"
 
 // Namespace is the component resource.

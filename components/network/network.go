@@ -6,6 +6,7 @@ package network
 import (
 	"fmt"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -66,14 +67,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 }
 
 func tags(args Args, name string, extra map[string]string) pulumi.StringMap {
-	out := pulumi.StringMap{"Name": pulumi.String(name)}
-	for k, v := range args.Tags {
-		out[k] = pulumi.String(v)
-	}
-	for k, v := range extra {
-		out[k] = pulumi.String(v)
-	}
-	return out
+	return awstags.Merge(map[string]string{"Name": name}, args.Tags, extra)
 }
 
 func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) error {
