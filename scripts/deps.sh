@@ -11,6 +11,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v fio >/dev/null 2>&1 || need+=(fio)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+[ -x /usr/bin/aws ] || need+=(awscli)               # AWS CLI v2 for the etcd backup upload test
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap) # read-only root for the backup pod test
 if [ ${#need[@]} -gt 0 ]; then
   echo "[deps] apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -189,6 +189,7 @@ func (c Config) withDefaults() Config {
 	c.Etcd.Tags = c.Tags
 	fp, _ := json.Marshal(storage.Parameters(c.Storage.Etcd))
 	c.Etcd.StorageFingerprint = string(fp)
+	c.Etcd.DiskCheckSizeGi = c.Storage.Etcd.MinClaimGiB()
 	c.Etcd = c.Etcd.WithDefaults()
 	c.buildCloudWiring()
 	return c
@@ -237,6 +238,8 @@ func (c Config) Validate() error {
 	}
 	p.Merge(c.Storage.Etcd.Validate())
 	p.Merge(c.Etcd.Validate())
+	c.checkClaims(&p)
+	c.checkCapacity(&p)
 	if c.EdgeEnabled() {
 		p.Merge(c.Edge.Validate())
 	}

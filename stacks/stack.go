@@ -11,6 +11,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// BuildCloudName is the Build Cloud component's name, the prefix of its
+// Deployments.
+const BuildCloudName = "anka"
+
 // Stack holds the composed components and the outputs contract.
 type Stack struct {
 	Config     Config
@@ -33,6 +37,9 @@ func Run(ctx *pulumi.Context) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if plan, ok, _ := cfg.CapacityPlan(); ok {
+		_ = ctx.Log.Info(plan.String(), nil)
 	}
 	st, err := New(ctx, cfg)
 	if err != nil {
@@ -76,6 +83,7 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	}
 	ea := cfg.Etcd
 	ea.StorageClassName = st.Storage.ClassName
+	ea.DiskCheckStorageClassName = st.Storage.DiskCheckClassName
 	ea.OIDCProviderArn = st.Cluster.OIDCProviderArn
 	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Storage.Class})); err != nil {
 		return nil, err
@@ -87,7 +95,7 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	ba.PrivateRouteTableIDs = st.Network.PrivateRouteTableIDs
 	ba.NodeSecurityGroupID = st.Cluster.NodeSecurityGroupID
 	ba.OIDCProviderArn = st.Cluster.OIDCProviderArn
-	if st.BuildCloud, err = buildcloud.New(ctx, "anka", ba, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Etcd.StatefulSet})); err != nil {
+	if st.BuildCloud, err = buildcloud.New(ctx, BuildCloudName, ba, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Etcd.StatefulSet})); err != nil {
 		return nil, err
 	}
 	cfg.Edge.ControllerService, cfg.Edge.RegistryService = st.BuildCloud.ControllerServiceName, st.BuildCloud.RegistryServiceName

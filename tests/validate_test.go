@@ -11,6 +11,10 @@ import (
 // TestConfigValidateRejectsBadInput starts from a real stack file, breaks one
 // thing, and checks that preview fails naming exactly the broken key, before
 // a single resource is registered.
+// prodNodes is Pulumi.prod.yaml's node shape, for cases that replace the
+// whole anka:cluster object (the default shape does not fit prod's pods).
+const prodNodes = `{"instanceTypes":["m6i.2xlarge"],"desiredPerZone":2,"maxPerZone":4}`
+
 func TestConfigValidateRejectsBadInput(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -47,11 +51,11 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"gp3 IOPS below the baseline are refused", "dev",
 			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":1000}}`}, []string{"anka:storage.etcd.iops"}},
 		{"gp3 IOPS above the maximum are refused", "dev",
-			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":20000,"throughputMiBps":500}}`}, []string{"anka:storage.etcd.iops"}},
+			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":90000,"throughputMiBps":500}}`}, []string{"anka:storage.etcd.iops"}},
 		{"gp3 throughput above IOPS/4 is refused", "dev",
 			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":3000,"throughputMiBps":1000}}`}, []string{"anka:storage.etcd.throughputMiBps"}},
 		{"io2 IOPS above the maximum are refused", "prod",
-			map[string]string{"anka:storage": `{"etcd":{"type":"io2","iops":100000}}`}, []string{"anka:storage.etcd.iops"}},
+			map[string]string{"anka:storage": `{"etcd":{"type":"io2","iops":300000}}`}, []string{"anka:storage.etcd.iops"}},
 		{"a throughput setting on io2 is refused", "prod",
 			map[string]string{"anka:storage": `{"etcd":{"type":"io2","iops":10000,"throughputMiBps":500}}`}, []string{"anka:storage.etcd.throughputMiBps"}},
 		{"gp3 at baseline IOPS in prod is refused", "prod",
@@ -71,9 +75,9 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"max below min nodes is refused", "dev",
 			map[string]string{"anka:cluster": `{"nodes":{"minPerZone":3,"maxPerZone":2,"desiredPerZone":3}}`}, []string{"anka:cluster.nodes.maxPerZone", "anka:cluster.nodes.desiredPerZone"}},
 		{"a public API endpoint open to the world in prod is refused", "prod",
-			map[string]string{"anka:cluster": `{"secretsEncryption":true,"publicAccessCidrs":["0.0.0.0/0"]}`}, []string{"anka:cluster.publicAccessCidrs"}},
+			map[string]string{"anka:cluster": `{"secretsEncryption":true,"publicAccessCidrs":["0.0.0.0/0"],"nodes":`+prodNodes+`}`}, []string{"anka:cluster.publicAccessCidrs"}},
 		{"prod without KMS secrets encryption is refused", "prod",
-			map[string]string{"anka:cluster": `{"publicAccessCidrs":["203.0.113.0/24"]}`}, []string{"anka:cluster.secretsEncryption"}},
+			map[string]string{"anka:cluster": `{"publicAccessCidrs":["203.0.113.0/24"],"nodes":`+prodNodes+`}`}, []string{"anka:cluster.secretsEncryption"}},
 		{"an existing cluster without a kubeconfig is refused", "dev",
 			map[string]string{"anka:cluster": `{"mode":"existing"}`, "anka:network": `{"mode":"none"}`}, []string{"anka:cluster.kubeconfig", "anka:registry.storage", "anka:registry.storage"}},
 		{"EKS without a VPC is refused", "dev",
@@ -85,7 +89,7 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"etcd TLS off in prod is refused", "prod",
 			map[string]string{"anka:etcd": `{"tls":{"enabled":false}}`}, []string{"anka:etcd.tls.enabled", "anka:etcd.tls.enabled"}},
 		{"an even etcd member count is refused", "dev",
-			map[string]string{"anka:etcd": `{"replicas":4}`}, []string{"anka:etcd.replicas"}},
+			map[string]string{"anka:etcd": `{"replicas":4}`}, []string{"anka:etcd.replicas", "anka:cluster.nodes.instanceTypes"}}, // and a fourth member has no node of its own
 		{"a single etcd member is refused", "dev",
 			map[string]string{"anka:etcd": `{"replicas":1}`}, []string{"anka:etcd.replicas"}},
 		{"an election timeout under five heartbeats is refused", "dev",
@@ -125,7 +129,9 @@ func TestConfigValidateCollectsEveryError(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Equal(t, []string{
-		"anka:storage.etcd.type", "anka:edge.idleTimeoutSeconds", "anka:registry.fsx.deploymentType",
+		// One zone of two nodes cannot hold three members that each need
+		// a node of their own: the capacity plan says so too.
+		"anka:storage.etcd.type", "anka:cluster.nodes.instanceTypes", "anka:edge.idleTimeoutSeconds", "anka:registry.fsx.deploymentType",
 		"anka:network.availabilityZones", "anka:network.natGateways",
 	}, validation.Keys(err))
 	assert.Contains(t, err.Error(), "anka:storage.etcd.type must be gp3 or io2, got \"gp2\"")

@@ -278,8 +278,9 @@ type deployment struct {
 	registry   bool
 }
 
-func (bc *BuildCloud) deployments() []deployment {
-	a := bc.args
+func (bc *BuildCloud) deployments() []deployment { return bc.args.deployments() }
+
+func (a Args) deployments() []deployment {
 	if a.Topology == TopologySplit {
 		return []deployment{
 			{role: roleController, replicas: a.Controller.Replicas, controller: true},

@@ -127,6 +127,13 @@ type Args struct {
 	// StorageFingerprint identifies the class's parameters; the disk check
 	// runs again when it changes.
 	StorageFingerprint string `json:"-"`
+	// DiskCheckStorageClassName is the class of the disk check's volume: the
+	// etcd class's parameters with reclaimPolicy Delete (storage component).
+	DiskCheckStorageClassName pulumi.StringInput `json:"-"`
+	// DiskCheckSizeGi is the disk check volume's size: the smallest EC2
+	// accepts for the class's type and IOPS (io2 needs 4 GiB and 1 GiB per
+	// 1,000 IOPS; gp3 1 GiB per 500 IOPS above 3,000).
+	DiskCheckSizeGi int `json:"-"`
 	// OIDCProviderArn for the backup role; "" disables backups by default.
 	OIDCProviderArn pulumi.StringInput `json:"-"`
 	// HasOIDC says whether OIDCProviderArn will hold a value.

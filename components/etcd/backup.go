@@ -202,7 +202,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, s member.Sett
 							SecurityContext: restrictedContainer(),
 							VolumeMounts:    mounts,
 							Resources: corev1.ResourceRequirementsArgs{
-								Requests: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("256Mi")},
+								Requests: pulumi.StringMap{"cpu": pulumi.String(backupCPU), "memory": pulumi.String(backupMemory)},
 							},
 						}},
 						Volumes: volumes,

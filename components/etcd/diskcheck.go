@@ -11,6 +11,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// DiskCheckTTLSeconds keeps a finished disk check (and its logs) a day.
+const DiskCheckTTLSeconds = 86400
+
 // diskCheckJob measures fdatasync latency on a fresh volume of the etcd
 // StorageClass the way etcd's hardware guide does, and fails (failing the
 // `pulumi up` that awaits it) when the p99 is above the threshold. Its name
@@ -23,6 +26,9 @@ func diskCheckJob(ctx *pulumi.Context, name string, args Args, cm *corev1.Config
 		Spec: batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(0),
 			ActiveDeadlineSeconds: pulumi.Int(900),
+			// The finished Job and its pod go after a day, and with the pod
+			// its claim and volume; a refresh after that reruns the check.
+			TtlSecondsAfterFinished: pulumi.Int(DiskCheckTTLSeconds),
 			Template: corev1.PodTemplateSpecArgs{
 				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.StringMap{appLabel: pulumi.String("etcd-disk-check")}},
 				Spec: corev1.PodSpecArgs{
@@ -44,14 +50,15 @@ func diskCheckJob(ctx *pulumi.Context, name string, args Args, cm *corev1.Config
 					}},
 					Volumes: corev1.VolumeArray{
 						corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
-						// A fresh volume of the same class, deleted with the pod.
+						// A fresh volume with the etcd class's parameters,
+						// deleted with the pod (its class reclaims with Delete).
 						corev1.VolumeArgs{Name: pulumi.String("data"), Ephemeral: corev1.EphemeralVolumeSourceArgs{
 							VolumeClaimTemplate: corev1.PersistentVolumeClaimTemplateArgs{
 								Spec: corev1.PersistentVolumeClaimSpecArgs{
 									AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
-									StorageClassName: args.StorageClassName,
+									StorageClassName: args.DiskCheckStorageClassName,
 									Resources: corev1.VolumeResourceRequirementsArgs{
-										Requests: pulumi.StringMap{"storage": pulumi.String("1Gi")},
+										Requests: pulumi.StringMap{"storage": pulumi.Sprintf("%dGi", args.DiskCheckSizeGi)},
 									},
 								},
 							},

@@ -40,7 +40,7 @@ func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm
 						SecurityContext: restrictedContainer(),
 						VolumeMounts:    mounts,
 						Resources: corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
+							Requests: pulumi.StringMap{"cpu": pulumi.String(pruneCPU), "memory": pulumi.String(pruneMemory)},
 						},
 					}},
 					Volumes: volumes,

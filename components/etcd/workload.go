@@ -41,7 +41,7 @@ func toolsInit(args Args, s member.Settings) corev1.ContainerArgs {
 		SecurityContext: restrictedContainer(),
 		VolumeMounts:    corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)}},
 		Resources: corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi")},
+			Requests: pulumi.StringMap{"cpu": pulumi.String(toolsCPU), "memory": pulumi.String(toolsMemory)},
 			Limits:   pulumi.StringMap{"memory": pulumi.String("64Mi")},
 		},
 	}

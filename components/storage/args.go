@@ -3,6 +3,7 @@ package storage
 import (
 	"strings"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/ebs"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
@@ -10,20 +11,8 @@ import (
 // standard (magnetic) and EFS (network file system) all make etcd's fsync
 // latency unpredictable and are refused.
 const (
-	TypeGP3 = "gp3"
-	TypeIO2 = "io2"
-)
-
-// Limits of the EBS volume types (AWS documentation).
-const (
-	GP3MinIOPS       = 3000
-	GP3MaxIOPS       = 16000
-	GP3MinThroughput = 125
-	GP3MaxThroughput = 1000
-	// gp3 allows at most 0.25 MiB/s of throughput per provisioned IOPS.
-	GP3ThroughputPerIOPS = 0.25
-	IO2MinIOPS           = 100
-	IO2MaxIOPS           = 64000
+	TypeGP3 = ebs.GP3
+	TypeIO2 = ebs.IO2
 )
 
 // Defaults, in one place.
@@ -45,10 +34,11 @@ type Args struct {
 	ClassName string `json:"className"`
 	// Type is gp3 (default) or io2. Config anka:storage.etcd.type.
 	Type string `json:"type"`
-	// IOPS: gp3 3000-16000 (default 3000), io2 100-64000 (default 6000).
+	// IOPS: gp3 3000-80000 (default 3000), io2 100-256000 (default 6000);
+	// see internal/ebs for the limits and their sources.
 	// Config anka:storage.etcd.iops.
 	IOPS int `json:"iops"`
-	// ThroughputMiBps for gp3, 125-1000 (default 125, at most IOPS/4); not
+	// ThroughputMiBps for gp3, 125-2000 (default 125, at most IOPS/4); not
 	// allowed for io2. Config anka:storage.etcd.throughputMiBps.
 	ThroughputMiBps int `json:"throughputMiBps"`
 	// KMSKeyArn encrypts the volumes with a customer key; "" uses the
@@ -86,17 +76,9 @@ func (a Args) Validate() error {
 	a = a.WithDefaults()
 	var p validation.Problems
 	switch a.Type {
-	case TypeGP3:
-		p.Between("anka:storage.etcd.iops", a.IOPS, GP3MinIOPS, GP3MaxIOPS, " IOPS for gp3")
-		if p.Between("anka:storage.etcd.throughputMiBps", a.ThroughputMiBps, GP3MinThroughput, GP3MaxThroughput, " MiB/s for gp3") &&
-			float64(a.ThroughputMiBps) > float64(a.IOPS)*GP3ThroughputPerIOPS {
-			p.Addf("anka:storage.etcd.throughputMiBps", "may be at most iops/4 on gp3 (%d MiB/s for %d IOPS), got %d; raise anka:storage.etcd.iops or lower the throughput",
-				int(float64(a.IOPS)*GP3ThroughputPerIOPS), a.IOPS, a.ThroughputMiBps)
-		}
-	case TypeIO2:
-		p.Between("anka:storage.etcd.iops", a.IOPS, IO2MinIOPS, IO2MaxIOPS, " IOPS for io2")
-		if a.ThroughputMiBps != 0 {
-			p.Addf("anka:storage.etcd.throughputMiBps", "applies to gp3 only; io2 throughput follows its IOPS. Remove it, got %d", a.ThroughputMiBps)
+	case TypeGP3, TypeIO2:
+		for _, v := range ebs.CheckClass(a.Volume(0), Keys) {
+			p.Addf(v.Key, "%s", v.Msg)
 		}
 	case "gp2", "standard", "st1", "sc1", "io1", "efs":
 		p.Addf("anka:storage.etcd.type", "must be gp3 or io2, got %q: etcd needs steady fdatasync latency (gp2 runs out of burst credits, HDD and EFS are too slow); use gp3 with provisioned IOPS or io2", a.Type)
@@ -107,6 +89,32 @@ func (a Args) Validate() error {
 		p.Addf("anka:storage.etcd.kmsKeyArn", "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got %q", a.KMSKeyArn)
 	}
 	return p.Err()
+}
+
+// Keys name the config keys of the class's settings; a claim's size key is
+// the claimant's.
+var Keys = ebs.Keys{
+	Type:       "anka:storage.etcd.type",
+	IOPS:       "anka:storage.etcd.iops",
+	Throughput: "anka:storage.etcd.throughputMiBps",
+}
+
+// Volume is a volume of this class of the given size, as CreateVolume
+// receives it.
+func (a Args) Volume(sizeGiB int) ebs.Volume {
+	a = a.WithDefaults()
+	return ebs.Volume{Type: a.Type, SizeGiB: sizeGiB, IOPS: a.IOPS, ThroughputMiBps: a.ThroughputMiBps}
+}
+
+// MinClaimGiB is the smallest claim on this class that EC2 accepts: the
+// disk check's volume has this size.
+func (a Args) MinClaimGiB() int {
+	a = a.WithDefaults()
+	l, ok := ebs.For(a.Type)
+	if !ok {
+		return 1
+	}
+	return l.MinSizeGiB(a.IOPS)
 }
 
 func isKMSArn(s string) bool {

@@ -23,7 +23,15 @@ type Storage struct {
 	ClassName pulumi.StringOutput
 	// Class is the StorageClass resource.
 	Class *storagev1.StorageClass
+	// DiskCheckClassName is a class with the same parameters whose volumes
+	// are deleted with their claim: the disk check's throw-away volume.
+	DiskCheckClassName pulumi.StringOutput
+	// DiskCheckClass is that StorageClass resource.
+	DiskCheckClass *storagev1.StorageClass
 }
+
+// DiskCheckSuffix names the disk check's class after the etcd class.
+const DiskCheckSuffix = "-disk-check"
 
 // Parameters are the EBS CSI StorageClass parameters for args.
 func Parameters(args Args) map[string]string {
@@ -64,22 +72,31 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			}},
 		}}
 	}
-	class, err := storagev1.NewStorageClass(ctx, name+"-etcd", &storagev1.StorageClassArgs{
-		Metadata: metav1.ObjectMetaArgs{
-			Name:   pulumi.String(args.ClassName),
-			Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("anka-build-cloud")},
-		},
-		Provisioner:          pulumi.String(EBSCSIProvisioner),
-		Parameters:           pulumi.ToStringMap(Parameters(args)),
-		ReclaimPolicy:        pulumi.String("Retain"),
-		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
-		AllowVolumeExpansion: pulumi.Bool(true),
-		AllowedTopologies:    topologies,
-	}, pulumi.Parent(s), pulumi.RetainOnDelete(true))
+	class := func(role, className, reclaim string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
+		return storagev1.NewStorageClass(ctx, name+"-"+role, &storagev1.StorageClassArgs{
+			Metadata: metav1.ObjectMetaArgs{
+				Name:   pulumi.String(className),
+				Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("anka-build-cloud")},
+			},
+			Provisioner:          pulumi.String(EBSCSIProvisioner),
+			Parameters:           pulumi.ToStringMap(Parameters(args)),
+			ReclaimPolicy:        pulumi.String(reclaim),
+			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+			AllowVolumeExpansion: pulumi.Bool(true),
+			AllowedTopologies:    topologies,
+		}, append([]pulumi.ResourceOption{pulumi.Parent(s)}, opts...)...)
+	}
+	etcdClass, err := class("etcd", args.ClassName, "Retain", pulumi.RetainOnDelete(true))
 	if err != nil {
 		return nil, err
 	}
-	s.Class = class
-	s.ClassName = class.Metadata.Name().Elem()
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"className": s.ClassName})
+	s.Class = etcdClass
+	s.ClassName = etcdClass.Metadata.Name().Elem()
+	// The disk check measures a volume like the members' and must not leave
+	// it behind (a Retain class would keep, and bill, one per run).
+	if s.DiskCheckClass, err = class("disk-check", args.ClassName+DiskCheckSuffix, "Delete"); err != nil {
+		return nil, err
+	}
+	s.DiskCheckClassName = s.DiskCheckClass.Metadata.Name().Elem()
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"className": s.ClassName, "diskCheckClassName": s.DiskCheckClassName})
 }

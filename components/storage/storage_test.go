@@ -45,8 +45,8 @@ func TestStorageValidation(t *testing.T) {
 	}{
 		{"gp2 is refused", Args{Type: "gp2"}, []string{"anka:storage.etcd.type"}},
 		{"an unknown type is refused", Args{Type: "nvme"}, []string{"anka:storage.etcd.type"}},
-		{"io2 above 64000 IOPS is refused", Args{Type: "io2", IOPS: 64001}, []string{"anka:storage.etcd.iops"}},
-		{"gp3 throughput beyond 1000 MiB/s is refused", Args{Type: "gp3", IOPS: 16000, ThroughputMiBps: 1001}, []string{"anka:storage.etcd.throughputMiBps"}},
+		{"io2 above 256000 IOPS is refused", Args{Type: "io2", IOPS: 256001}, []string{"anka:storage.etcd.iops"}},
+		{"gp3 throughput beyond 2000 MiB/s is refused", Args{Type: "gp3", IOPS: 16000, ThroughputMiBps: 2001}, []string{"anka:storage.etcd.throughputMiBps"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

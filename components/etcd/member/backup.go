@@ -32,7 +32,8 @@ type Backup struct {
 	// KMSKeyID is the KMS key for aws:kms; empty uses the bucket's default key (anka:etcd.backup.kmsKeyId).
 	KMSKeyID string `json:"kmsKeyId,omitempty"`
 	// WorkDir holds the snapshot file while it is verified and uploaded (an emptyDir sized for the
-	// database, up to the quota). Default /backup.
+	// database, up to the quota), and the AWS CLI's HOME and TMPDIR (HomeDir, TempDir), the only
+	// writable place in the container. Default /backup.
 	WorkDir string `json:"workDir,omitempty"`
 	// AWSBinDir is where the image keeps the aws CLI. Default /usr/local/bin.
 	AWSBinDir string `json:"awsBinDir,omitempty"`
@@ -101,8 +102,21 @@ func (b Backup) Env(s Settings) []EnvVar {
 	if b.KMSKeyID != "" {
 		env = append(env, EnvVar{Name: "ANKA_BACKUP_SSE_KMS_KEY_ID", Value: b.KMSKeyID})
 	}
-	return append(env, EnvVar{Name: "ANKA_BACKUP_WORK_DIR", Value: b.WorkDir})
+	return append(env,
+		EnvVar{Name: "ANKA_BACKUP_WORK_DIR", Value: b.WorkDir},
+		// The root filesystem is read-only: the AWS CLI's home and temp dir are in the work
+		// emptyDir. With IRSA the CLI caches the assumed role's credentials under
+		// $HOME/.aws/cli/cache and fails the command when it cannot (aws/aws-cli#7376).
+		EnvVar{Name: "HOME", Value: b.HomeDir()},
+		EnvVar{Name: "TMPDIR", Value: b.TempDir()},
+	)
 }
+
+// HomeDir is the backup container's HOME: WorkDir/home, created and removed by backup.sh.
+func (b Backup) HomeDir() string { return path.Join(b.WorkDir, "home") }
+
+// TempDir is the backup container's TMPDIR: WorkDir/tmp, created and removed by backup.sh.
+func (b Backup) TempDir() string { return path.Join(b.WorkDir, "tmp") }
 
 // Command is the backup container's command.
 func (b Backup) Command(s Settings) []string {

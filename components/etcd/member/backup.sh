@@ -17,6 +17,10 @@
 #   ANKA_BACKUP_SSE             aws:kms or AES256
 #   ANKA_BACKUP_SSE_KMS_KEY_ID  KMS key for aws:kms (optional: the bucket's default key)
 #   ANKA_BACKUP_WORK_DIR        scratch dir for the snapshot file (an emptyDir)
+#   HOME, TMPDIR                the aws CLI's home and temp dir, below ANKA_BACKUP_WORK_DIR: the root filesystem
+#                               is read-only, and with IRSA the CLI caches the assumed role's credentials under
+#                               $HOME/.aws/cli/cache and fails when it cannot (aws/aws-cli#7376); created here,
+#                               removed at exit when they are below the work dir
 # Every log line starts with "anka-etcd-backup: ".
 
 set -u
@@ -32,6 +36,8 @@ BUCKET=${ANKA_BACKUP_BUCKET:-}
 PREFIX=${ANKA_BACKUP_PREFIX:-}
 SSE=${ANKA_BACKUP_SSE:-aws:kms}
 WORK=${ANKA_BACKUP_WORK_DIR:-/tmp}
+HOME=${HOME:-$WORK/home} TMPDIR=${TMPDIR:-$WORK/tmp}
+export HOME TMPDIR
 [ -n "$ENDPOINTS" ] || fail "reason=config ANKA_ETCD_ENDPOINTS is not set"
 [ -n "$BUCKET" ] || fail "reason=config ANKA_BACKUP_BUCKET is not set"
 case $SSE in aws:kms | AES256) ;; *) fail "reason=config ANKA_BACKUP_SSE must be aws:kms or AES256, got $SSE" ;; esac
@@ -55,9 +61,17 @@ done
 
 ts=$(date -u +%Y%m%dT%H%M%SZ)
 file="$WORK/etcd-$ts.db"
-mkdir -p "$WORK"
+mkdir -p "$WORK" "$HOME" "$TMPDIR"
 rm -f "$file" "$file.part"
-trap 'rm -f "$file" "$file.part"' EXIT
+cleanup() {
+	rm -f "$file" "$file.part"
+	# the CLI's home and temp dir (cached credentials): removed only when they are below the work dir
+	[ -n "${WORK%/}" ] || return 0
+	for d in "$HOME" "$TMPDIR"; do
+		case $d in */.. | */../*) ;; "${WORK%/}"/?*) rm -rf "$d" ;; esac
+	done
+}
+trap cleanup EXIT
 
 out=$(etcdctl --dial-timeout=3s --command-timeout=600s --endpoints="$ep" snapshot save "$file" 2>&1) ||
 	fail "step=snapshot-save endpoint=$ep error=\"$(printf '%s\n' "$out" | tail -n 1 | tr '"' _)\""
