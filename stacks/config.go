@@ -37,9 +37,13 @@ const (
 
 // ClusterConfig is anka:cluster as written in the stack file.
 type ClusterConfig struct {
-	Mode                   string                `json:"mode"`
-	Name                   string                `json:"name"`
-	Version                string                `json:"version"`
+	Mode    string `json:"mode"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// AllowExtendedSupport lets prod run a version in EKS extended support.
+	AllowExtendedSupport bool `json:"allowExtendedSupport"`
+	// AccessEntries grant IAM principals access to the Kubernetes API.
+	AccessEntries          []cluster.AccessEntry `json:"accessEntries"`
 	Nodes                  cluster.NodeGroupArgs `json:"nodes"`
 	EndpointPublicAccess   *bool                 `json:"endpointPublicAccess"`
 	PublicAccessCIDRs      []string              `json:"publicAccessCidrs"`
@@ -82,6 +86,10 @@ type Config struct {
 	Etcd      etcd.Args
 	// EtcdTLSSeed derives etcd's certificates. Config anka:etcdTlsSeed (secret).
 	EtcdTLSSeed string
+
+	// raw is each anka: key as the stack file holds it, for the checks
+	// that look at every value (placeholders).
+	raw map[string]string
 }
 
 // EdgeEnabled reports whether the stack creates the edge (anka:edge.mode
@@ -105,7 +113,14 @@ type networkJSON struct {
 func Load(ctx *pulumi.Context) (Config, error) {
 	var p validation.Problems
 	c := Config{Stack: ctx.Stack()}
-	get := func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }
+	c.raw = map[string]string{}
+	get := func(key string) (string, bool) {
+		v, ok := ctx.GetConfig(Namespace + ":" + key)
+		if ok {
+			c.raw[Namespace+":"+key] = v
+		}
+		return v, ok
+	}
 	// Objects are decoded strictly: a misspelled key is an error naming the
 	// object, not a setting silently ignored. ignore lists keys read
 	// separately (secrets).
@@ -203,6 +218,8 @@ func (c Config) clusterArgs() cluster.Args {
 		Mode:                   cc.Mode,
 		Name:                   cc.Name,
 		Version:                cc.Version,
+		AllowExtendedSupport:   cc.AllowExtendedSupport,
+		AccessEntries:          cc.AccessEntries,
 		Region:                 c.Region,
 		AvailabilityZones:      c.Network.AvailabilityZones,
 		Nodes:                  cc.Nodes,
@@ -219,8 +236,17 @@ func (c Config) clusterArgs() cluster.Args {
 	if cc.Kubeconfig != "" {
 		a.Kubeconfig = pulumi.String(cc.Kubeconfig)
 	}
+	if k := c.Storage.Etcd.KMSKeyArn; k != "" {
+		// The etcd volumes' customer key: the EBS CSI driver creates them.
+		a.EBSKMSKeyArns = []string{k}
+	}
 	return a.WithDefaults()
 }
+
+// Warnings are the cluster's preview warnings for a valid config (a version
+// in or near EKS extended support, nobody but the creator as cluster admin);
+// Run logs them.
+func (c Config) Warnings() []string { return c.clusterArgs().Warnings() }
 
 // Validate reports every problem in the config at once, each naming its key.
 // It runs before any resource is registered.
@@ -263,6 +289,15 @@ func (c Config) validateProd(p *validation.Problems, ca cluster.Args) {
 		}
 	}
 	if ca.Mode == cluster.ModeEKS {
+		if ca.ExtendedSupport(cluster.Now()) && !ca.AllowExtendedSupport {
+			p.Addf("anka:cluster.version", "must be in EKS standard support in prod unless anka:cluster.allowExtendedSupport is true: %s", ca.ExtendedSupportMessage(cluster.Now()))
+		}
+		if !ca.HasClusterAdmin() {
+			// pulumi-eks v2.8.1 creates the cluster with
+			// bootstrapClusterCreatorAdminPermissions (cluster.ts, createCore):
+			// without another admin, whoever ran the first up is the only one.
+			p.Addf("anka:cluster.accessEntries", "must grant %s at scope cluster to at least one principal besides the cluster creator in prod (your administrators' role): otherwise only the principal that ran the first `pulumi up` can administer the cluster, and losing it locks everyone out", cluster.PolicyClusterAdmin)
+		}
 		if !ca.SecretsEncryption {
 			p.Addf("anka:cluster.secretsEncryption", "must be true in prod: etcd TLS keys and auth tokens live in Kubernetes secrets")
 		}
@@ -331,6 +366,10 @@ func (c *Config) buildCloudWiring() {
 	b.EtcdClientLabels = map[string]string{etcd.ClientLabel: "true"}
 	b.EtcdPriorityClassValue = etcd.DefaultPriority
 	if c.EdgeEnabled() {
+		// The drain chain: the edge's deregistration delay and NGINX's
+		// drain follow the Registry's (components/edge/drain).
+		d := b.WithDefaults()
+		c.Edge.RegistryDrainSeconds, c.Edge.RegistryPreStopSeconds = d.Registry.DrainSeconds, d.PreStopSeconds
 		e := c.Edge.WithDefaults()
 		b.TrustEdgeClientCertHeaders = e.SetsIdentityHeaders()
 		labels, ns := e.ProxyPods()

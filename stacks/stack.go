@@ -38,6 +38,12 @@ func Run(ctx *pulumi.Context) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() {
+		_ = ctx.Log.Warn(w, nil)
+	}
+	if err := cfg.checkPlaceholders(ctx); err != nil {
+		return err
+	}
 	if plan, ok, _ := cfg.CapacityPlan(); ok {
 		_ = ctx.Log.Info(plan.String(), nil)
 	}
@@ -78,7 +84,15 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 
-	if st.Namespace, err = namespace.New(ctx, "namespace", cfg.Namespace, k8s, ready); err != nil {
+	if st.Namespace, err = namespace.New(ctx, "namespace", namespace.Args{
+		Name: cfg.Namespace,
+		// The alb (Ingress target-type ip) and nlb-mtls (nlb-target-type ip)
+		// edges register pod IPs in this namespace as targets: let the AWS
+		// Load Balancer Controller gate pod readiness on target health
+		// (https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/).
+		// none and ingress-nginx create no target group here.
+		PodReadinessGateInject: cfg.EdgeEnabled() && (cfg.Edge.Mode == edge.ModeALB || cfg.Edge.Mode == edge.ModeNLBMTLS),
+	}, k8s, ready); err != nil {
 		return nil, err
 	}
 	ea := cfg.Etcd

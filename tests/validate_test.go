@@ -15,6 +15,9 @@ import (
 // whole anka:cluster object (the default shape does not fit prod's pods).
 const prodNodes = `{"instanceTypes":["m6i.2xlarge"],"desiredPerZone":2,"maxPerZone":4}`
 
+// prodAccess is a cluster admin besides the creator, which prod requires.
+const prodAccess = `[{"principalArn":"arn:aws:iam::123456789012:role/anka-admins","accessPolicies":[{"policy":"AmazonEKSClusterAdminPolicy"}]}]`
+
 func TestConfigValidateRejectsBadInput(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -75,9 +78,9 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"max below min nodes is refused", "dev",
 			map[string]string{"anka:cluster": `{"nodes":{"minPerZone":3,"maxPerZone":2,"desiredPerZone":3}}`}, []string{"anka:cluster.nodes.maxPerZone", "anka:cluster.nodes.desiredPerZone"}},
 		{"a public API endpoint open to the world in prod is refused", "prod",
-			map[string]string{"anka:cluster": `{"secretsEncryption":true,"publicAccessCidrs":["0.0.0.0/0"],"nodes":`+prodNodes+`}`}, []string{"anka:cluster.publicAccessCidrs"}},
+			map[string]string{"anka:cluster": `{"secretsEncryption":true,"publicAccessCidrs":["0.0.0.0/0"],"accessEntries":` + prodAccess + `,"nodes":` + prodNodes + `}`}, []string{"anka:cluster.publicAccessCidrs"}},
 		{"prod without KMS secrets encryption is refused", "prod",
-			map[string]string{"anka:cluster": `{"publicAccessCidrs":["203.0.113.0/24"],"nodes":`+prodNodes+`}`}, []string{"anka:cluster.secretsEncryption"}},
+			map[string]string{"anka:cluster": `{"publicAccessCidrs":["203.0.113.0/24"],"accessEntries":` + prodAccess + `,"nodes":` + prodNodes + `}`}, []string{"anka:cluster.secretsEncryption"}},
 		{"an existing cluster without a kubeconfig is refused", "dev",
 			map[string]string{"anka:cluster": `{"mode":"existing"}`, "anka:network": `{"mode":"none"}`}, []string{"anka:cluster.kubeconfig", "anka:registry.storage", "anka:registry.storage"}},
 		{"EKS without a VPC is refused", "dev",

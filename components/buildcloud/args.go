@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge/drain"
 	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -122,15 +123,18 @@ const (
 	DefaultReplicas         = 2
 	DefaultControllerImage  = "veertu/anka-build-cloud-controller:v1.50.1"
 	DefaultRegistryImage    = "veertu/anka-build-cloud-registry:v1.50.1"
-	DefaultPreStopSeconds   = 30
+	DefaultPreStopSeconds   = drain.DefaultPreStopSeconds
 	DefaultPriorityClass    = "anka-buildcloud"
 	DefaultPriorityValue    = 900000
 	DefaultDefragDBInterval = "0"
 	// DefaultControllerShutdownSeconds bounds in-flight API calls on SIGTERM.
 	DefaultControllerShutdownSeconds = 30
-	// DefaultRegistryDrainSeconds gives an in-flight multi-GB push an hour
-	// to finish after SIGTERM (vendor default: 10 s).
-	DefaultRegistryDrainSeconds = 3600
+	// DefaultRegistryDrainSeconds gives an in-flight multi-GB push nearly an
+	// hour to finish after SIGTERM (vendor default: 10 s): 3570 s, so that
+	// with the default 30 s preStop the push window is 3600 s, the longest
+	// deregistration delay AWS allows. With another preStop the default is
+	// 3600 - preStop (drain.DefaultDrainSeconds).
+	DefaultRegistryDrainSeconds = drain.DefaultDrainSecondsWithDefaultPreStop
 	DefaultMaxTemplateSizeGB    = 200
 
 	// Vendor sizing (prod) and a dev size that fits an m6i.large node.
@@ -240,10 +244,14 @@ type S3Args struct {
 	// the memory request budgets for, default 4.
 	// Config anka:registry.s3.concurrentPushes.
 	ConcurrentPushes int `json:"concurrentPushes"`
-	// AbortIncompleteMultipartUploadDays for the Pulumi-owned lifecycle rule
-	// on a bucket this component creates, 1-365, default 1.
-	// Config anka:registry.s3.abortIncompleteMultipartUploadDays.
-	AbortIncompleteMultipartUploadDays int `json:"abortIncompleteMultipartUploadDays"`
+	// AbortIncompleteMultipartUploadDays is
+	// ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS: the Registry
+	// itself writes a lifecycle rule on the bucket at start that aborts
+	// multipart uploads left incomplete this many days, 1-365, default 1 (the
+	// vendor's). 0 is refused: the vendor's Registry then adds no rule and
+	// removes an existing one. A pointer so an explicit 0 is told apart from
+	// unset. Config anka:registry.s3.abortIncompleteMultipartUploadDays.
+	AbortIncompleteMultipartUploadDays *int `json:"abortIncompleteMultipartUploadDays"`
 }
 
 // PVCArgs is config anka:registry.pvc (storage pvc).
@@ -288,9 +296,22 @@ type RegistryArgs struct {
 	// URL (reachable only inside the cluster). Config anka:registry.externalUrl.
 	ExternalURL string `json:"externalUrl"`
 	// DrainSeconds is ANKA_GRACEFUL_SHUTDOWN_TIMEOUT: how long an in-flight
-	// push may continue after SIGTERM, 30-86400, default 3600. The pod's
-	// terminationGracePeriodSeconds is this plus the preStop sleep.
-	// Config anka:registry.drainSeconds.
+	// push may continue after SIGTERM, 30-86400, default 3600 - preStop
+	// (3570). Config anka:registry.drainSeconds.
+	//
+	// It is the one setting of the drain chain (components/edge/drain):
+	// a push in flight when a pod on its path stops may run for the window
+	// W = anka:buildcloud.preStopSeconds + drainSeconds, and
+	//   - the Registry pods' terminationGracePeriodSeconds ≥ W;
+	//   - the ALB/NLB target groups' deregistration delay ≥ W (default W),
+	//     which AWS caps at 3600 s, so W ≤ 3600 with an alb or nlb-mtls edge
+	//     (preview refuses a longer drain, naming this key);
+	//   - NGINX (nlb-mtls): preStop + worker_shutdown_timeout = W, grace =
+	//     W + 10 s, so NGINX never cuts a push the Registry still accepts;
+	//   - idle timeouts keep their own setting (anka:edge.idleTimeoutSeconds,
+	//     ≥ 900 on every hop, NGINX ≤ load balancer);
+	//   - the Deployments whose rollouts wait for these drains get custom
+	//     timeouts of replicas × (grace + schedule + start + ready) + 10 min.
 	DrainSeconds int `json:"drainSeconds"`
 	// MaxTemplateSizeGB is the largest template push to support, default 200
 	// (GB = 10^9 bytes); checked against the s3 part size.
@@ -488,7 +509,7 @@ func (a Args) WithDefaults() Args {
 		r.MemoryMiB = DefaultRegistryMemoryMiB
 	}
 	if r.DrainSeconds == 0 {
-		r.DrainSeconds = DefaultRegistryDrainSeconds
+		r.DrainSeconds = drain.DefaultDrainSeconds(a.PreStopSeconds)
 	}
 	if r.MaxTemplateSizeGB == 0 {
 		r.MaxTemplateSizeGB = DefaultMaxTemplateSizeGB
@@ -545,8 +566,9 @@ func (a Args) WithDefaults() Args {
 		if s.ConcurrentPushes == 0 {
 			s.ConcurrentPushes = DefaultS3ConcurrentPushes
 		}
-		if s.AbortIncompleteMultipartUploadDays == 0 {
-			s.AbortIncompleteMultipartUploadDays = DefaultS3AbortIncompleteDays
+		if s.AbortIncompleteMultipartUploadDays == nil {
+			days := DefaultS3AbortIncompleteDays
+			s.AbortIncompleteMultipartUploadDays = &days
 		}
 		r.S3 = &s
 	case StoragePVC:
@@ -849,7 +871,12 @@ func (a Args) validateStorage(p *validation.Problems) {
 		}
 		p.Between("anka:registry.s3.uploadConcurrency", s.UploadConcurrency, 1, MaxS3UploadConcurrency, "")
 		p.Between("anka:registry.s3.concurrentPushes", s.ConcurrentPushes, 1, MaxS3ConcurrentPushes, "")
-		p.Between("anka:registry.s3.abortIncompleteMultipartUploadDays", s.AbortIncompleteMultipartUploadDays, 1, MaxS3AbortIncompleteUploadDays, " days")
+		if d := s.AbortIncompleteMultipartUploadDays; d != nil && *d < 1 {
+			p.Addf("anka:registry.s3.abortIncompleteMultipartUploadDays", "must be at least 1 (default %d, the vendor's), got %d: the Registry writes its own rule aborting incomplete multipart uploads after this many days, and 0 tells it to add no rule and remove the bucket's existing one, so abandoned uploads would be billed forever",
+				DefaultS3AbortIncompleteDays, *d)
+		} else if d != nil {
+			p.Between("anka:registry.s3.abortIncompleteMultipartUploadDays", *d, 1, MaxS3AbortIncompleteUploadDays, " days")
+		}
 		if a.Region == "" {
 			p.Addf("aws:region", "must be set for anka:registry.storage s3 (the Registry reads AWS_REGION): pulumi config set aws:region us-east-1")
 		}

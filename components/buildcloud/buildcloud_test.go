@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
@@ -38,6 +39,7 @@ const (
 	tBucketOwner   = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 	tBucketSSE     = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
 	tBucketLife    = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+	tBucketVer     = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 	tRole          = "aws:iam/role:Role"
 	tRolePolicy    = "aws:iam/rolePolicy:RolePolicy"
 	tK8sProvider   = "pulumi:providers:kubernetes"
@@ -221,7 +223,7 @@ func TestBuildCloudDefaultsArePinned(t *testing.T) {
 	assert.Equal(t, "veertu/anka-build-cloud-registry:v1.50.1", dev.Registry.Image)
 	assert.Equal(t, StorageFSxOpenZFS, dev.Registry.Storage, "fsx-openzfs is the default in eks mode")
 	assert.Equal(t, &FSxArgs{DeploymentType: FSxSingleAZ2, ThroughputMBps: 160, StorageGiB: 256, BackupRetentionDays: 7, DailyBackupStartTime: "03:00"}, dev.Registry.FSx)
-	assert.Equal(t, 3600, dev.Registry.DrainSeconds)
+	assert.Equal(t, 3570, dev.Registry.DrainSeconds)
 	assert.Equal(t, 30, dev.PreStopSeconds)
 	assert.Equal(t, "0", dev.Controller.DefragDBInterval)
 	assert.Equal(t, 200, dev.Registry.MaxTemplateSizeGB)
@@ -237,7 +239,7 @@ func TestBuildCloudDefaultsArePinned(t *testing.T) {
 	assert.Equal(t, &PVCArgs{Size: "500Gi", AccessMode: "ReadWriteMany"}, existing.Registry.PVC)
 
 	s3 := Args{Registry: RegistryArgs{Storage: StorageS3}}.WithDefaults()
-	assert.Equal(t, &S3Args{PartSizeMiB: 20, UploadConcurrency: 2, ConcurrentPushes: 4, AbortIncompleteMultipartUploadDays: 1}, s3.Registry.S3)
+	assert.Equal(t, &S3Args{PartSizeMiB: 20, UploadConcurrency: 2, ConcurrentPushes: 4, AbortIncompleteMultipartUploadDays: intPtr(1)}, s3.Registry.S3)
 
 	assert.Equal(t, Args{Environment: EnvProd}.WithDefaults(), Args{Environment: EnvProd}.WithDefaults().WithDefaults(), "defaulting twice changes nothing")
 
@@ -530,7 +532,7 @@ func TestBuildCloudPriorityGracePeriodAndPreStop(t *testing.T) {
 	}
 	// Combined: one grace period covering the longer of the two.
 	rec, _ = deploy(t, wired(EnvDev))
-	assert.Equal(t, float64(30+3600), podSpec(t, rec, "bc-controller-registry")["terminationGracePeriodSeconds"].NumberValue())
+	assert.Equal(t, float64(30+3570), podSpec(t, rec, "bc-controller-registry")["terminationGracePeriodSeconds"].NumberValue())
 }
 
 func TestBuildCloudSecurityContext(t *testing.T) {
@@ -672,6 +674,10 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	a.Registry.S3 = &S3Args{PartSizeMiB: 100, UploadConcurrency: 3}
 	a.Registry.MaxTemplateSizeGB = 1000
 	rec, bc := deploy(t, a)
+	// The bucket's and the role's names are the provider's (auto-named).
+	bucketName, bucketArn, roleArn := s3Names(t, bc)
+	assert.NotEmpty(t, bucketName)
+	assert.Equal(t, "arn:aws:s3:::"+bucketName, bucketArn)
 
 	for _, typ := range []string{tPV, tPVC, tFSx, tEFS, tSG} {
 		assert.Empty(t, rec.ByType(typ), "s3 mode creates no %s", typ)
@@ -680,7 +686,7 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	assert.True(t, bucket.Protect)
 	assert.True(t, bucket.RetainOnDelete)
 	assert.False(t, bucket.Inputs["forceDestroy"].BoolValue())
-	for _, typ := range []string{tBucketSSE, tBucketPAB, tBucketOwner, tBucketPolicy, tBucketLife} {
+	for _, typ := range []string{tBucketSSE, tBucketPAB, tBucketOwner, tBucketPolicy} {
 		r := rec.Get(t, typ, "bc-registry")
 		assert.True(t, r.RetainOnDelete, "%s stays with the retained bucket", typ)
 		assert.Equal(t, "bc-registry-id", r.Inputs["bucket"].StringValue())
@@ -695,9 +701,6 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	stmt := tls["Statement"].([]any)[0].(map[string]any)
 	assert.Equal(t, "Deny", stmt["Effect"])
 	assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}, stmt["Condition"])
-	rule := obj(rec.Get(t, tBucketLife, "bc-registry").Inputs["rules"].ArrayValue()[0])
-	assert.Equal(t, "Enabled", rule["status"].StringValue())
-	assert.Equal(t, float64(1), path(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation").NumberValue())
 
 	// The IRSA role: only the Registry's service account, only the bucket.
 	role := rec.Get(t, tRole, "bc-registry")
@@ -705,25 +708,13 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(role.Inputs["assumeRolePolicy"].StringValue()), &trust))
 	cond := trust["Statement"].([]any)[0].(map[string]any)["Condition"].(map[string]any)["StringEquals"].(map[string]any)
 	assert.Equal(t, "system:serviceaccount:anka:bc-registry", cond["oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE:sub"])
-	var policy struct {
-		Statement []struct {
-			Effect   string
-			Action   []string
-			Resource string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(rec.Get(t, tRolePolicy, "bc-registry-s3").Inputs["policy"].StringValue()), &policy))
-	grants := map[string][]string{}
-	for _, s := range policy.Statement {
-		assert.Equal(t, "Allow", s.Effect)
-		grants[s.Resource] = append(grants[s.Resource], s.Action...)
-	}
 	assert.Equal(t, map[string][]string{
-		"arn:aws:s3:::bc-registry":   {"s3:ListBucket", "s3:ListBucketMultipartUploads"},
-		"arn:aws:s3:::bc-registry/*": {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
-	}, grants, "nothing beyond the bucket and its objects")
+		bucketArn:        {"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"},
+		bucketArn + "/*": {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
+	}, registryGrants(t, rec), "nothing beyond the bucket and its objects")
 	sa := rec.Get(t, tSA, "bc-registry")
-	assert.Equal(t, "arn:aws:iam::123456789012:role/bc-registry", strMap(path(sa.Inputs, "metadata", "annotations"))["eks.amazonaws.com/role-arn"])
+	assert.Contains(t, roleArn, "arn:aws:iam::123456789012:role/")
+	assert.Equal(t, roleArn, strMap(path(sa.Inputs, "metadata", "annotations"))["eks.amazonaws.com/role-arn"])
 	assert.Equal(t, "bc-registry", podSpec(t, rec, "bc-registry")["serviceAccountName"].StringValue())
 	assert.Empty(t, strMap(path(rec.Get(t, tSA, "bc-controller").Inputs, "metadata", "annotations")), "the Controller gets no AWS role")
 
@@ -736,10 +727,10 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{
 		"ANKA_BACKEND_TYPE":                                      "s3",
-		"ANKA_BACKEND_S3_BUCKET":                                 "bc-registry",
+		"ANKA_BACKEND_S3_BUCKET":                                 bucketName,
 		"ANKA_BACKEND_S3_UPLOAD_PART_SIZE":                       "104857600",
 		"ANKA_BACKEND_S3_UPLOAD_CONCURRENCY":                     "3",
-		"ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS": "0",
+		"ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS": "1",
 		"AWS_REGION":         "us-east-1",
 		"AWS_DEFAULT_REGION": "us-east-1",
 	}, backend)
@@ -749,12 +740,135 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	_, emptyDir := obj(vols[0])["emptyDir"]
 	assert.True(t, emptyDir, "scratch space only, no claim")
 
-	got := make(chan []string, 1)
-	pulumi.All(bc.BucketName, bc.BucketArn, bc.StorageMode).ApplyT(func(v []any) int {
-		got <- []string{v[0].(string), v[1].(string), v[2].(string)}
-		return 0
-	})
-	assert.Equal(t, []string{"bc-registry", "arn:aws:s3:::bc-registry", "s3"}, <-got)
+	assert.Equal(t, "s3", await(t, bc.StorageMode))
+}
+
+// await resolves a string output of the finished program.
+func await(t *testing.T, out pulumi.StringOutput) string {
+	t.Helper()
+	got := make(chan string, 1)
+	out.ApplyT(func(v string) int { got <- v; return 0 })
+	return <-got
+}
+
+// s3Names are the bucket's name and ARN and the Registry role's ARN, as the
+// component outputs them.
+func s3Names(t *testing.T, bc *BuildCloud) (bucketName, bucketArn, roleArn string) {
+	t.Helper()
+	return await(t, bc.BucketName), await(t, bc.BucketArn), await(t, bc.RegistryRoleArn)
+}
+
+func intPtr(i int) *int { return &i }
+
+// registryStatement is one statement of the Registry role's S3 policy.
+type registryStatement struct {
+	Sid      string
+	Effect   string
+	Action   []string
+	Resource string
+}
+
+func registryStatements(t *testing.T, rec *harness.Recorder) []registryStatement {
+	t.Helper()
+	var policy struct{ Statement []registryStatement }
+	require.NoError(t, json.Unmarshal([]byte(rec.Get(t, tRolePolicy, "bc-registry-s3").Inputs["policy"].StringValue()), &policy))
+	return policy.Statement
+}
+
+// registryGrants are the Registry role's allowed actions by resource.
+func registryGrants(t *testing.T, rec *harness.Recorder) map[string][]string {
+	t.Helper()
+	grants := map[string][]string{}
+	for _, s := range registryStatements(t, rec) {
+		assert.Equal(t, "Allow", s.Effect)
+		grants[s.Resource] = append(grants[s.Resource], s.Action...)
+	}
+	return grants
+}
+
+// TestBuildCloudS3RegistryOwnsItsLifecycleRule: the vendor's Registry writes
+// its abort-incomplete-multipart-upload rule on the bucket at start, and
+// with ..._DAYS=0 removes the bucket's rule instead. So the variable carries
+// the configured days (never 0), the role may read and write the bucket's
+// lifecycle configuration (on the bucket ARN, nothing else), and Pulumi does
+// not manage that bucket's lifecycle, which the Registry would rewrite and
+// every `pulumi up` would put back. The bucket is not versioned: nothing would
+// expire the noncurrent versions of deleted templates.
+func TestBuildCloudS3RegistryOwnsItsLifecycleRule(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		s3     *S3Args
+		bucket string // "" for the bucket the component creates
+		days   string
+	}{
+		{"a created bucket, the vendor's default of 1 day", &S3Args{}, "", "1"},
+		{"a created bucket, 7 days configured", &S3Args{AbortIncompleteMultipartUploadDays: intPtr(7)}, "", "7"},
+		{"an existing bucket, 3 days configured", &S3Args{Bucket: "acme-anka-templates", AbortIncompleteMultipartUploadDays: intPtr(3)}, "acme-anka-templates", "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := storageArgs(StorageS3)
+			a.Topology = TopologySplit
+			a.Registry.S3 = tc.s3
+			rec, bc := deploy(t, a)
+
+			reg := container(t, podSpec(t, rec, "bc-registry"), "registry")
+			assert.Equal(t, tc.days, envValue(t, reg, "ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS"))
+
+			bucketName, bucketArn, _ := s3Names(t, bc)
+			if tc.bucket != "" {
+				assert.Equal(t, tc.bucket, bucketName)
+			}
+			require.Equal(t, "arn:aws:s3:::"+bucketName, bucketArn)
+			var lifecycle []registryStatement
+			for _, s := range registryStatements(t, rec) {
+				for _, action := range s.Action {
+					if strings.Contains(action, "Lifecycle") {
+						lifecycle = append(lifecycle, s)
+						break
+					}
+				}
+			}
+			require.Len(t, lifecycle, 1, "one statement grants lifecycle actions")
+			assert.Equal(t, "Allow", lifecycle[0].Effect)
+			assert.Equal(t, []string{"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"}, lifecycle[0].Action, "exactly the two lifecycle actions")
+			assert.Equal(t, bucketArn, lifecycle[0].Resource, "on the bucket ARN, not on its objects or any other bucket")
+
+			assert.Empty(t, rec.ByType(tBucketLife), "Pulumi manages no lifecycle configuration on the Registry's bucket")
+			assert.Empty(t, rec.ByType(tBucketVer), "the Registry's bucket is not versioned")
+			for _, b := range rec.ByType(tBucket) {
+				for _, k := range []resource.PropertyKey{"lifecycleRules", "versionings"} {
+					_, set := b.Inputs[k]
+					assert.False(t, set, "the bucket sets no inline %s", k)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildCloudS3AbortDaysZeroIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		days int
+		want string
+	}{
+		{0, "must be at least 1"},
+		{-1, "must be at least 1"},
+		{366, "must be between 1 and 365 days"},
+	} {
+		a := storageArgs(StorageS3)
+		a.Registry.S3 = &S3Args{AbortIncompleteMultipartUploadDays: intPtr(tc.days)}
+		err := a.Validate()
+		require.Error(t, err, tc.days)
+		assert.Equal(t, []string{"anka:registry.s3.abortIncompleteMultipartUploadDays"}, validation.Keys(err))
+		assert.Contains(t, err.Error(), tc.want)
+		if tc.days < 1 {
+			assert.Contains(t, err.Error(), "remove the bucket's existing one", "the error says why 0 is refused")
+		}
+	}
+	// Unset means the vendor's default, not 0.
+	a := storageArgs(StorageS3)
+	a.Registry.S3 = &S3Args{}
+	require.NoError(t, a.Validate())
+	assert.Equal(t, 1, *a.WithDefaults().Registry.S3.AbortIncompleteMultipartUploadDays)
 }
 
 func TestBuildCloudS3ExistingBucket(t *testing.T) {
@@ -930,7 +1044,7 @@ func TestBuildCloudEnvMatchesVendorReference(t *testing.T) {
 		assert.Equal(t, value, envValue(t, ctrl, name), name)
 	}
 	reg := container(t, podSpec(t, rec, "bc-registry"), "registry")
-	for name, value := range map[string]string{"ANKA_LISTEN_ADDR": ":8089", "ANKA_BASE_PATH": "/mnt/vol", "ANKA_METRICS_PORT": "2113", "ANKA_GRACEFUL_SHUTDOWN_TIMEOUT": "3600s"} {
+	for name, value := range map[string]string{"ANKA_LISTEN_ADDR": ":8089", "ANKA_BASE_PATH": "/mnt/vol", "ANKA_METRICS_PORT": "2113", "ANKA_GRACEFUL_SHUTDOWN_TIMEOUT": "3570s"} {
 		assert.Equal(t, value, envValue(t, reg, name), name)
 	}
 	// The etcd client certificate is mounted where the variables point.
@@ -1095,4 +1209,63 @@ func TestBuildCloudDeployTimeChecks(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestBuildCloudDrainDefaultFitsTheLoadBalancers: the one setting of the
+// drain chain defaults so that preStop + drain is exactly the longest
+// deregistration delay AWS allows (3600 s), whatever the preStop.
+func TestBuildCloudDrainDefaultFitsTheLoadBalancers(t *testing.T) {
+	for _, preStop := range []int{0, 1, 30, 60, 300} {
+		a := Args{PreStopSeconds: preStop}.WithDefaults()
+		assert.Equal(t, 3600, a.PreStopSeconds+a.Registry.DrainSeconds, "preStop %d", preStop)
+	}
+	a := Args{Registry: RegistryArgs{DrainSeconds: 1200}}.WithDefaults()
+	assert.Equal(t, 1200, a.Registry.DrainSeconds, "an explicit drain is kept")
+}
+
+// TestBuildCloudRolloutsHaveCustomTimeoutsCoveringTheDrains: with maxSurge
+// 0 and required anti-affinity a new pod may wait for its predecessor's
+// whole grace (a push draining), then its startup probe budget, one pod
+// after the other. pulumi-kubernetes's default await is 10 minutes, so
+// every Deployment gets custom timeouts covering replicas × (grace +
+// startup), a delete timeout covering the grace (foreground deletion), and
+// a progressDeadlineSeconds covering one pod.
+func TestBuildCloudRolloutsHaveCustomTimeoutsCoveringTheDrains(t *testing.T) {
+	split := wired(EnvDev)
+	split.Topology = TopologySplit
+	split.Controller.Replicas, split.Registry.Replicas = 3, 3
+	for name, a := range map[string]Args{"combined": wired(EnvDev), "split": split} {
+		t.Run(name, func(t *testing.T) {
+			rec, _ := deploy(t, a)
+			deps := rec.ByType(tDeployment)
+			require.NotEmpty(t, deps)
+			for _, dep := range deps {
+				require.NotNil(t, dep.CustomTimeouts, "%s has custom timeouts", dep.Name)
+				spec := resource.NewObjectProperty(dep.Inputs)
+				replicas := spec.ObjectValue()["spec"].ObjectValue()["replicas"].NumberValue()
+				pod := podSpec(t, rec, dep.Name)
+				grace := pod["terminationGracePeriodSeconds"].NumberValue()
+				start := 0.0
+				for _, c := range pod["containers"].ArrayValue() {
+					probe := obj(c.ObjectValue()["startupProbe"])
+					start = max(start, probe["periodSeconds"].NumberValue()*probe["failureThreshold"].NumberValue())
+				}
+				for op, v := range map[string]string{"create": dep.CustomTimeouts.Create, "update": dep.CustomTimeouts.Update} {
+					d, err := time.ParseDuration(v)
+					require.NoError(t, err, "%s %s", dep.Name, op)
+					assert.GreaterOrEqual(t, d.Seconds(), replicas*(grace+start), "%s %s covers replicas × (grace + startup)", dep.Name, op)
+					assert.Greater(t, d, 10*time.Minute, "%s %s", dep.Name, op)
+				}
+				del, err := time.ParseDuration(dep.CustomTimeouts.Delete)
+				require.NoError(t, err)
+				assert.GreaterOrEqual(t, del.Seconds(), grace, "%s: a foreground delete waits for the pods' grace", dep.Name)
+				progress := path(dep.Inputs, "spec", "progressDeadlineSeconds").NumberValue()
+				assert.GreaterOrEqual(t, progress, grace+start, "%s: a pod waiting for a drain is not a stalled rollout", dep.Name)
+			}
+		})
+	}
+	rec, _ := deploy(t, split)
+	reg := rec.Get(t, tDeployment, "bc-registry")
+	assert.Equal(t, "3h46m30s", reg.CustomTimeouts.Update, "3 × (3600 grace + 120 schedule + 600 startup + 10 ready) + 600")
+	assert.Equal(t, "1h10m0s", reg.CustomTimeouts.Delete, "3600 grace + 600")
 }

@@ -33,7 +33,6 @@ const (
 	EFSNominalCapacity    = "1Ti" // EFS is elastic; a PV must still state a size
 	RoleArnAnnotation     = "eks.amazonaws.com/role-arn"
 	STSRegionalAnnotation = "eks.amazonaws.com/sts-regional-endpoints"
-	S3AbortRuleID         = "abort-incomplete-multipart-uploads"
 )
 
 // storageResult is what the workload needs from the storage mode.
@@ -292,11 +291,23 @@ func partition(region string) string {
 	return "aws"
 }
 
-// S3ObjectActions and S3BucketActions are everything the Registry's role
-// may do, on bucket/* and on the bucket.
+// S3BucketActions, S3LifecycleActions and S3ObjectActions are everything
+// the Registry's role may do: the first two on the bucket, the last on
+// bucket/*.
+//
+// S3LifecycleActions let the Registry own the bucket's lifecycle rule as the
+// vendor designed: with ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+// >= 1 it reads the bucket's lifecycle configuration and writes its
+// abort-incomplete-multipart-upload rule at every start (vendor configuration
+// reference, Registry "S3 backend"). IAM names these actions after the
+// configuration, not the API calls: GetBucketLifecycleConfiguration needs
+// s3:GetLifecycleConfiguration; PutBucketLifecycleConfiguration and
+// DeleteBucketLifecycle need s3:PutLifecycleConfiguration. Both are
+// bucket-level actions, so the statement names the bucket ARN only.
 var (
-	S3BucketActions = []string{"s3:ListBucket", "s3:ListBucketMultipartUploads"}
-	S3ObjectActions = []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
+	S3BucketActions    = []string{"s3:ListBucket", "s3:ListBucketMultipartUploads"}
+	S3LifecycleActions = []string{"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"}
+	S3ObjectActions    = []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
 )
 
 // RegistryS3Policy is the Registry role's policy for bucketArn.
@@ -305,6 +316,7 @@ func RegistryS3Policy(bucketArn string) (string, error) {
 		"Version": "2012-10-17",
 		"Statement": []any{
 			map[string]any{"Sid": "ListBucket", "Effect": "Allow", "Action": S3BucketActions, "Resource": bucketArn},
+			map[string]any{"Sid": "OwnLifecycleRule", "Effect": "Allow", "Action": S3LifecycleActions, "Resource": bucketArn},
 			map[string]any{"Sid": "Objects", "Effect": "Allow", "Action": S3ObjectActions, "Resource": bucketArn + "/*"},
 		},
 	})
@@ -377,23 +389,16 @@ func (bc *BuildCloud) s3Storage(ctx *pulumi.Context) (*storageResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Pulumi owns the bucket's one lifecycle document; the Registry is
-		// told 0 so it never writes its own.
-		lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, bc.name+"-registry", &s3.BucketLifecycleConfigurationV2Args{
-			Bucket: bucket.ID(),
-			Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id:     pulumi.String(S3AbortRuleID),
-				Status: pulumi.String("Enabled"),
-				Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-				AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-					DaysAfterInitiation: pulumi.Int(s.AbortIncompleteMultipartUploadDays),
-				},
-			}},
-		}, keep...)
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, policy, lifecycle)
+		// No BucketLifecycleConfigurationV2 here: a bucket has one lifecycle
+		// document, and the Registry writes its own abort-incomplete-
+		// multipart-upload rule into it at every start (S3LifecycleActions).
+		// A Pulumi-managed document would be rewritten by the Registry and
+		// put back by every `pulumi up`. No versioning either: the bucket
+		// holds what the Registry manages (it deletes a template's objects
+		// when the template is deleted), and with versioning every deleted
+		// or overwritten object would stay as a noncurrent version that no
+		// lifecycle rule expires.
+		deps = append(deps, policy)
 	}
 	bc.BucketName, bc.BucketArn = bucketName, bucketArn
 
@@ -425,7 +430,9 @@ func (bc *BuildCloud) s3Storage(ctx *pulumi.Context) (*storageResult, error) {
 			{Name: "ANKA_BACKEND_S3_BUCKET", Value: bucketName},
 			plain("ANKA_BACKEND_S3_UPLOAD_PART_SIZE", fmt.Sprint(s.PartSizeMiB*MiB)),
 			plain("ANKA_BACKEND_S3_UPLOAD_CONCURRENCY", fmt.Sprint(s.UploadConcurrency)),
-			plain("ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS", "0"),
+			// >= 1 (validated): the Registry writes its lifecycle rule; 0
+			// would make it remove the bucket's existing rule.
+			plain("ANKA_BACKEND_S3_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS", fmt.Sprint(*s.AbortIncompleteMultipartUploadDays)),
 			plain("AWS_REGION", a.Region),
 			plain("AWS_DEFAULT_REGION", a.Region),
 		},

@@ -10,6 +10,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge/drain"
 )
 
 // Pod label keys. Services, the edge's and etcd's NetworkPolicies select
@@ -314,6 +316,27 @@ func (a Args) GracePeriodSeconds(controller, registry bool) int {
 	return a.PreStopSeconds + drain
 }
 
+// Rollout is what a rolling update of the Deployment d may wait for, pod by
+// pod (maxSurge 0, required anti-affinity): an old pod's whole grace (a
+// Registry push draining), then the new pod's startup probe budget and its
+// first readiness probe. drain.Rollout turns it into the Deployment's custom
+// timeouts and progressDeadlineSeconds.
+func (a Args) rollout(d deployment) drain.Rollout {
+	start := 0
+	if d.controller {
+		start = max(start, startupPeriod*controllerStartupFailures)
+	}
+	if d.registry {
+		start = max(start, startupPeriod*registryStartupFailures)
+	}
+	return drain.Rollout{
+		Replicas:     d.replicas,
+		GraceSeconds: a.GracePeriodSeconds(d.controller, d.registry),
+		StartSeconds: start,
+		ReadySeconds: readinessPeriod,
+	}
+}
+
 func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 	a := bc.args
 	parent := pulumi.Parent(bc)
@@ -412,6 +435,8 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 
 		deps := append([]pulumi.Resource{sa}, st.dependsOn...)
 		deps = append(deps, bc.authSecret...)
+		rollout := a.rollout(d)
+		timeouts := rollout.Timeouts()
 		if _, err := appsv1.NewDeployment(ctx, fullName, &appsv1.DeploymentArgs{
 			Metadata: metav1.ObjectMetaArgs{
 				Name:      pulumi.String(fullName),
@@ -421,7 +446,10 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 			Spec: appsv1.DeploymentSpecArgs{
 				Replicas:             pulumi.Int(d.replicas),
 				RevisionHistoryLimit: pulumi.Int(5),
-				Selector:             metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(match)},
+				// A new pod waiting for its predecessor's drain is not a
+				// stalled rollout (the default deadline is 600 s).
+				ProgressDeadlineSeconds: pulumi.Int(rollout.PodSeconds()),
+				Selector:                metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(match)},
 				// One pod at a time and no surge: with required hostname
 				// anti-affinity a surge pod may find no free node.
 				Strategy: appsv1.DeploymentStrategyArgs{
@@ -436,7 +464,11 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 					Spec:     podSpec,
 				},
 			},
-		}, parent, pulumi.DependsOn(deps)); err != nil {
+		}, parent, pulumi.DependsOn(deps),
+			// A rollout waits for each old pod's drain in turn, far beyond
+			// pulumi-kubernetes's default await of 10 minutes; deleting
+			// (foreground) waits for the pods' grace.
+			pulumi.Timeouts(&pulumi.CustomTimeouts{Create: timeouts.Create, Update: timeouts.Update, Delete: timeouts.Delete})); err != nil {
 			return err
 		}
 

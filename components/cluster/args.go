@@ -1,7 +1,7 @@
 package cluster
 
 import (
-	"slices"
+	"regexp"
 	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -19,7 +19,9 @@ const (
 
 // Defaults, in one place.
 const (
-	DefaultMode             = ModeEKS
+	DefaultMode = ModeEKS
+	// DefaultVersion is in EKS standard support until 2027-03-27
+	// (VersionCalendar).
 	DefaultVersion          = "1.35"
 	DefaultInstanceType     = "m6i.xlarge"
 	DefaultMinPerZone       = 1
@@ -60,8 +62,15 @@ type Args struct {
 	Mode string
 	// Name of the EKS cluster; required. Config anka:cluster.name (default anka-<stack>).
 	Name string
-	// Version of Kubernetes, default 1.35. Config anka:cluster.version.
+	// Version of Kubernetes, default 1.35; one of VersionCalendar that EKS
+	// still offers. Config anka:cluster.version.
 	Version string
+	// AllowExtendedSupport lets prod run a version in EKS extended support
+	// (six times the control-plane price). Config anka:cluster.allowExtendedSupport.
+	AllowExtendedSupport bool
+	// AccessEntries grant IAM principals access to the Kubernetes API
+	// (authentication mode API). Config anka:cluster.accessEntries.
+	AccessEntries []AccessEntry
 	// Region is aws:region, used by the load balancer controller.
 	Region string
 	// AvailabilityZones, in the same order as PrivateSubnetIDs.
@@ -95,6 +104,10 @@ type Args struct {
 	// EBSCSIAddonVersion pins the aws-ebs-csi-driver add-on; "" lets EKS pick
 	// the default for the cluster version. Config anka:cluster.ebsCsiAddonVersion.
 	EBSCSIAddonVersion string
+	// EBSKMSKeyArns are the customer-managed KMS keys the EBS CSI driver
+	// encrypts volumes with; its IRSA role may use these keys only. The stack
+	// fills it from anka:storage.etcd.kmsKeyArn.
+	EBSKMSKeyArns []string
 	// Kubeconfig of an existing cluster (existing mode). Config
 	// anka:cluster.kubeconfig (secret) or the output "kubeconfig" of
 	// anka:cluster.stackRef.
@@ -149,8 +162,17 @@ func (a Args) WithDefaults() Args {
 	if a.ALBChartVersion == "" {
 		a.ALBChartVersion = DefaultALBChartVersion
 	}
+	entries := make([]AccessEntry, len(a.AccessEntries))
+	for i, e := range a.AccessEntries {
+		entries[i] = e.withDefaults()
+	}
+	a.AccessEntries = entries
 	return a
 }
+
+// KMS key ARNs: arn:<partition>:kms:<region>:<account>:key/<id> (AWS KMS
+// developer guide, concepts "Key ARN").
+var kmsKeyArnRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
 
 // Validate reports every problem with the (defaulted) args, naming config keys.
 func (a Args) Validate() error {
@@ -164,8 +186,8 @@ func (a Args) Validate() error {
 	}
 	switch a.Mode {
 	case ModeEKS:
-		if !slices.Contains([]string{"1.33", "1.34", "1.35", "1.36"}, a.Version) {
-			p.Addf("anka:cluster.version", "must be an EKS version this program is tested with (1.33 to 1.36), got %q", a.Version)
+		if msg := a.versionProblem(Now()); msg != "" {
+			p.Addf("anka:cluster.version", "%s", msg)
 		}
 		if len(a.AvailabilityZones) == 0 {
 			p.Addf("anka:network.availabilityZones", "must list the zones for the per-zone node groups, got none")
@@ -188,12 +210,34 @@ func (a Args) Validate() error {
 		for _, lt := range a.LogTypes {
 			p.OneOf("anka:cluster.logTypes", lt, DefaultLogTypes...)
 		}
+		validateAccessEntries(&p, a.AccessEntries)
+		for _, k := range a.EBSKMSKeyArns {
+			// anka:storage.etcd.kmsKeyArn's shape is the storage component's
+			// check (values that are not KMS ARNs at all are reported there);
+			// the EBS CSI driver's IAM policy further needs the key ARN
+			// itself: "When an alias is the value of a resource element, the
+			// policy applies to the alias resource, not to any KMS key that
+			// might be associated with it" (AWS KMS developer guide,
+			// alias-authorization).
+			switch {
+			case kmsKeyArnRE.MatchString(k):
+			case !strings.HasPrefix(k, "arn:aws") || !strings.Contains(k, ":kms:") || !strings.Contains(k, ":key/") && !strings.Contains(k, ":alias/"):
+				// reported by storage.Args.Validate
+			case strings.Contains(k, ":alias/"):
+				p.Addf("anka:storage.etcd.kmsKeyArn", "must be the key's ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias, in eks mode: the EBS CSI driver's IAM policy can grant the use of a key only by its key ARN; got %q", k)
+			default:
+				p.Addf("anka:storage.etcd.kmsKeyArn", "must be a KMS key ARN arn:aws:kms:<region>:<12-digit account>:key/<id> for the EBS CSI driver's IAM policy, got %q", k)
+			}
+		}
 		if a.Region == "" {
 			p.Addf("aws:region", "must be set (pulumi config set aws:region us-east-1)")
 		}
 	case ModeExisting:
 		if a.Kubeconfig == nil {
 			p.Addf("anka:cluster.kubeconfig", "must be set in existing mode: pulumi config set --secret --path anka:cluster.kubeconfig \"$(cat kubeconfig)\", or name a stack with anka:cluster.stackRef")
+		}
+		if len(a.AccessEntries) > 0 {
+			p.Addf("anka:cluster.accessEntries", "applies to clusters this program creates (anka:cluster.mode %q); grant access to an existing cluster where it is managed, got %d entries", ModeEKS, len(a.AccessEntries))
 		}
 		if a.OIDCProviderArn != "" && !strings.Contains(a.OIDCProviderArn, ":oidc-provider/") {
 			p.Addf("anka:cluster.oidcProviderArn", "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks...), got %q", a.OIDCProviderArn)

@@ -159,13 +159,24 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		PublicAccessCidrs:      pulumi.ToStringArray(args.PublicAccessCIDRs),
 		EnabledClusterLogTypes: logTypes,
 		EncryptionConfigKeyArn: encryptionKeyArn,
-		Tags:                   tags,
+		// Created with the cluster (aws.eks.AccessEntry and
+		// AccessPolicyAssociation children of the component); with
+		// authentication mode API nobody else can reach the Kubernetes API
+		// (EKS user guide, grant-k8s-access). The cluster creator's entry is
+		// EKS's own (AccessEntry.ClusterCreator).
+		AccessEntries: eksAccessEntries(args.AccessEntries, args.Region, tags),
+		Tags:          tags,
 	}, parent)
 	if err != nil {
 		return err
 	}
 	c.Name = pulumi.String(args.Name).ToStringOutput()
-	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
+	// The kubeconfig the provider uses and the stack exports names the
+	// region itself (kubeconfigWithRegion); ApplyT keeps it secret.
+	kubeconfig := cluster.KubeconfigJson.ApplyT(func(raw string) (string, error) {
+		return kubeconfigWithRegion(raw, args.Name, args.Region)
+	}).(pulumi.StringOutput)
+	c.Kubeconfig = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
 
 	// Read the created cluster back for its OIDC issuer and security group;
 	// the lookup waits for the cluster because its argument derives from it.
@@ -263,11 +274,25 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	if err != nil {
 		return err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
+	ebsAttachment, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
 		Role:      ebsRole.Name,
 		PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return err
+	}
+	ebsPolicies := []pulumi.Resource{ebsAttachment}
+	if len(args.EBSKMSKeyArns) > 0 {
+		// AmazonEBSCSIDriverPolicy covers the AWS-managed EBS key only; a
+		// customer-managed key needs these grants in the driver's role.
+		kmsPolicy, err := iam.NewRolePolicy(ctx, name+"-ebs-csi-kms", &iam.RolePolicyArgs{
+			Role:   ebsRole.Name,
+			Policy: pulumi.String(ebsKMSPolicy(args.EBSKMSKeyArns)),
+		}, parent)
+		if err != nil {
+			return err
+		}
+		ebsPolicies = append(ebsPolicies, kmsPolicy)
 	}
 	addonArgs := &awseks.AddonArgs{
 		ClusterName:              c.Name,
@@ -280,7 +305,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	if args.EBSCSIAddonVersion != "" {
 		addonArgs.AddonVersion = pulumi.String(args.EBSCSIAddonVersion)
 	}
-	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(append([]pulumi.Resource(nil), c.Ready...)))
+	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(append(ebsPolicies, c.Ready...)))
 	if err != nil {
 		return err
 	}
@@ -354,6 +379,40 @@ func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args 
 	}
 	c.Ready = append(c.Ready, release)
 	return nil
+}
+
+// ebsKMSPolicy lets the EBS CSI driver create and attach volumes encrypted
+// with the given customer-managed keys, and nothing else: the statement of
+// kms-key-for-encryption-on-ebs.json in the EKS user guide ("Create an Amazon
+// EBS CSI driver IAM role", csi-iam-role: "If you use a custom KMS key for
+// encryption on your Amazon EBS volumes, customize the IAM role as needed"),
+// with Resource the keys themselves. It covers the driver's own list
+// (kubernetes-sigs/aws-ebs-csi-driver docs/install.md, "Encrypted EBS Volumes
+// via KMS": kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant,
+// "best practice to restrict the resource to only the keys the EBS CSI Driver
+// needs"). The keys' key policies must allow IAM policies of the account
+// (the default key policy does).
+func ebsKMSPolicy(keys []string) string {
+	b, _ := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{
+				"Sid":      "EBSVolumeGrants",
+				"Effect":   "Allow",
+				"Action":   []string{"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"},
+				"Resource": keys,
+				// Grants only for AWS resources (EBS attaching the volume).
+				"Condition": map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}},
+			},
+			map[string]any{
+				"Sid":      "EBSVolumeEncryption",
+				"Effect":   "Allow",
+				"Action":   []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
+				"Resource": keys,
+			},
+		},
+	})
+	return string(b)
 }
 
 func authModePtr(m eks.AuthenticationMode) *eks.AuthenticationMode { return &m }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge/drain"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
 	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -46,8 +47,9 @@ const (
 	// the ingress-nginx controller can be given (an NLB's).
 	IngressNginxMaxIdleTimeoutSeconds = NLBMaxIdleTimeoutSeconds
 	// MaxDeregistrationDelaySeconds is the target group attribute
-	// deregistration_delay.timeout_seconds's maximum (range 0-3600).
-	MaxDeregistrationDelaySeconds = 3600
+	// deregistration_delay.timeout_seconds's maximum (range 0-3600); the
+	// drain chain (package drain) keeps every push window under it.
+	MaxDeregistrationDelaySeconds = drain.MaxDeregistrationDelaySeconds
 	// NLBListenerProtocolTCP is the only listener protocol allowed: a TLS
 	// listener would terminate TLS at the NLB, which cannot verify client
 	// certificates, and NGINX would never see them.
@@ -63,7 +65,6 @@ const (
 	DefaultControllerPort                 = 80
 	DefaultRegistryService                = "anka-registry"
 	DefaultRegistryPort                   = 8089
-	DefaultDeregistrationDelaySeconds     = 900
 	DefaultIngressNginxIdleTimeoutSeconds = 3600
 	DefaultALBSSLPolicy                   = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 	DefaultALBGroupName                   = "anka-edge"
@@ -217,8 +218,10 @@ type Args struct {
 	// default to it. Config anka:edge.idleTimeoutSeconds.
 	IdleTimeoutSeconds int `json:"idleTimeoutSeconds"`
 	// DeregistrationDelaySeconds is how long a draining target keeps its
-	// connections (a push in flight when a pod stops), 0-3600, default 900.
-	// NGINX's terminationGracePeriodSeconds follows it.
+	// connections (a push in flight when a pod stops): default the drain
+	// chain's push window, anka:buildcloud.preStopSeconds +
+	// anka:registry.drainSeconds (3600 with the defaults); an explicit value
+	// must be at least that window and at most 3600 (AWS's range 0-3600).
 	// Config anka:edge.deregistrationDelaySeconds.
 	DeregistrationDelaySeconds *int `json:"deregistrationDelaySeconds"`
 	// AwaitLoadBalancer makes `pulumi up` wait until the load balancer
@@ -251,6 +254,18 @@ type Args struct {
 	// Prod refuses fewer than 2 NGINX replicas and makes the zone spread
 	// strict (DoNotSchedule).
 	Prod bool `json:"-"`
+	// RegistryDrainSeconds and RegistryPreStopSeconds are the Build Cloud's
+	// anka:registry.drainSeconds and anka:buildcloud.preStopSeconds: the one
+	// setting the drain chain derives the deregistration delay and NGINX's
+	// drain from (DrainChain). 0 means the Build Cloud's default.
+	RegistryDrainSeconds   int `json:"-"`
+	RegistryPreStopSeconds int `json:"-"`
+}
+
+// DrainChain is every hop's drain derived from the Registry's drain and
+// preStop (package drain documents the invariants).
+func (a Args) DrainChain() drain.Chain {
+	return drain.New(a.RegistryDrainSeconds, a.RegistryPreStopSeconds)
 }
 
 // Decode parses the anka:edge object strictly: an unknown key (a typo) is
@@ -311,7 +326,7 @@ func (a Args) WithDefaults() Args {
 	str(&a.Scheme, DefaultScheme)
 	num(&a.IdleTimeoutSeconds, DefaultIdleTimeoutSeconds(a.Mode))
 	if a.DeregistrationDelaySeconds == nil {
-		a.DeregistrationDelaySeconds = intPtr(DefaultDeregistrationDelaySeconds)
+		a.DeregistrationDelaySeconds = intPtr(a.DrainChain().DeregistrationDelaySeconds)
 	}
 	if a.AwaitLoadBalancer == nil {
 		a.AwaitLoadBalancer = boolPtr(true)
@@ -407,6 +422,7 @@ func (a Args) NginxSettings() nginxconf.Settings {
 			*t = a.IdleTimeoutSeconds
 		}
 	}
+	s.WorkerShutdownTimeoutSeconds = a.DrainChain().ProxyShutdownTimeoutSeconds
 	s = s.WithDefaults()
 	if s.MTLS() {
 		s.ClientCAFile = ClientCADir + "/" + ClientCAKey
@@ -544,6 +560,9 @@ func (a Args) Validate() error {
 		}
 	}
 	p.Between("anka:edge.deregistrationDelaySeconds", *a.DeregistrationDelaySeconds, 0, MaxDeregistrationDelaySeconds, " seconds (AWS target group range)")
+	if a.Mode == ModeALB || a.Mode == ModeNLBMTLS {
+		a.validateDrainChain(&p)
+	}
 
 	if err := checkService("ControllerService", a.ControllerService, a.ControllerPort); err != nil {
 		p.Merge(err)
@@ -579,6 +598,25 @@ func (a Args) Validate() error {
 		a.validateNginx(&p)
 	}
 	return p.Err()
+}
+
+// validateDrainChain checks invariant 2 of package drain: the load
+// balancer's deregistration delay keeps a draining target's connections for
+// the whole push window (preStop + drain), which AWS caps at 3600 s.
+func (a Args) validateDrainChain(p *validation.Problems) {
+	c := a.DrainChain()
+	lb, target := "ALB", "Controller/Registry pod"
+	if a.Mode == ModeNLBMTLS {
+		lb, target = "NLB", "NGINX pod"
+	}
+	switch {
+	case c.WindowSeconds > MaxDeregistrationDelaySeconds:
+		p.Addf("anka:registry.drainSeconds", "must be at most %d with anka:buildcloud.preStopSeconds %d behind anka:edge.mode %s, got %d: a push in flight when a pod on its path stops may still run preStop + drain = %d s, and the %s keeps a draining %s's connections only for its deregistration delay (deregistration_delay.timeout_seconds, AWS range 0-%d), so it would cut the push first; lower the drain (or the preStop)",
+			drain.MaxDrainSeconds(c.RegistryPreStopSeconds), c.RegistryPreStopSeconds, a.Mode, c.RegistryDrainSeconds, c.WindowSeconds, lb, target, MaxDeregistrationDelaySeconds)
+	case *a.DeregistrationDelaySeconds < c.WindowSeconds:
+		p.Addf("anka:edge.deregistrationDelaySeconds", "must be at least %d (anka:buildcloud.preStopSeconds %d + anka:registry.drainSeconds %d), got %d: the %s would close a draining %s's connections while a push may still run; leave it unset to follow the drain",
+			c.WindowSeconds, c.RegistryPreStopSeconds, c.RegistryDrainSeconds, *a.DeregistrationDelaySeconds, lb, target)
+	}
 }
 
 func maxReason(mode string) string {
@@ -709,6 +747,9 @@ func (a Args) validateNginx(p *validation.Problems) {
 		if v := d.get(a.Nginx.Settings); v != "" {
 			p.Addf(d.key, "is set by the edge from %s; remove it, got %q", d.instead, v)
 		}
+	}
+	if v := a.Nginx.Settings.WorkerShutdownTimeoutSeconds; v != 0 {
+		p.Addf(nginxconf.KeyWorkerShutdownTimeoutSeconds, "is set by the edge from anka:registry.drainSeconds (the drain chain: NGINX's preStop + worker_shutdown_timeout = anka:buildcloud.preStopSeconds + anka:registry.drainSeconds); remove it, got %d", v)
 	}
 	s := a.NginxSettings()
 	for _, t := range []struct {

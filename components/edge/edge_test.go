@@ -166,7 +166,7 @@ func TestEdgeDefaultsArePinned(t *testing.T) {
 	assert.Equal(t, ModeALB, d.Mode)
 	assert.Equal(t, SchemeInternal, d.Scheme)
 	assert.Equal(t, 4000, d.IdleTimeoutSeconds, "alb: the ALB maximum")
-	assert.Equal(t, 900, *d.DeregistrationDelaySeconds)
+	assert.Equal(t, 3600, *d.DeregistrationDelaySeconds, "the drain chain's push window: preStop 30 + drain 3570")
 	assert.True(t, *d.AwaitLoadBalancer)
 	assert.Equal(t, ALBArgs{SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", GroupName: "anka-edge"}, d.ALB)
 	assert.Equal(t, []any{"anka", "anka-controller", 80, "anka-registry", 8089},
@@ -210,7 +210,7 @@ func TestEdgeALBIngressesShareOneALBWithExactAnnotations(t *testing.T) {
 		"alb.ingress.kubernetes.io/ssl-redirect":             "443",
 		"alb.ingress.kubernetes.io/ssl-policy":               "ELBSecurityPolicy-TLS13-1-2-2021-06",
 		"alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=4000,routing.http.drop_invalid_header_fields.enabled=true",
-		"alb.ingress.kubernetes.io/target-group-attributes":  "deregistration_delay.timeout_seconds=900",
+		"alb.ingress.kubernetes.io/target-group-attributes":  "deregistration_delay.timeout_seconds=3600",
 		"alb.ingress.kubernetes.io/backend-protocol":         "HTTP",
 		"alb.ingress.kubernetes.io/healthcheck-path":         "/readyz",
 		"alb.ingress.kubernetes.io/success-codes":            "200",
@@ -282,7 +282,7 @@ func TestEdgeNLBServiceIsTCPWithIdleTimeoutAttribute(t *testing.T) {
 		"service.beta.kubernetes.io/aws-load-balancer-type":                            "external",
 		"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type":                 "ip",
 		"service.beta.kubernetes.io/aws-load-balancer-scheme":                          "internet-facing",
-		"service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":         "preserve_client_ip.enabled=true,deregistration_delay.timeout_seconds=900",
+		"service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":         "preserve_client_ip.enabled=true,deregistration_delay.timeout_seconds=3600",
 		"service.beta.kubernetes.io/aws-load-balancer-attributes":                      "load_balancing.cross_zone.enabled=true",
 		"service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-443":     "tcp.idle_timeout.seconds=6000",
 		"service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol":            "http",
@@ -342,6 +342,8 @@ func TestEdgeNginxConfigMapIsRenderedFromSettings(t *testing.T) {
 		ProxyReadTimeoutSeconds:  6000,
 		ProxySendTimeoutSeconds:  6000,
 		KeepaliveTimeoutSeconds:  6000,
+		// The drain chain: NGINX's preStop 30 + 3570 = preStop 30 + drain 3570.
+		WorkerShutdownTimeoutSeconds: 3570,
 	})
 	require.NoError(t, err)
 	cm := rec.Get(t, typeConfigMap, "edge-nginx-conf")
@@ -396,7 +398,7 @@ func TestEdgeNginxDeploymentIsHAAndNonRoot(t *testing.T) {
 	assert.Equal(t, "kubernetes.io/hostname", at(t, anti, "topologyKey").StringValue())
 	assert.Equal(t, NginxPodLabels(), strMap(t, at(t, anti, "labelSelector", "matchLabels")))
 
-	assert.Equal(t, 930.0, at(t, pod, "terminationGracePeriodSeconds").NumberValue(), "deregistration delay + preStop")
+	assert.Equal(t, 3610.0, at(t, pod, "terminationGracePeriodSeconds").NumberValue(), "preStop 30 + worker_shutdown_timeout 3570 + 10 s to exit")
 	assert.False(t, at(t, pod, "automountServiceAccountToken").BoolValue())
 	psc := at(t, pod, "securityContext")
 	assert.True(t, at(t, psc, "runAsNonRoot").BoolValue())

@@ -7,6 +7,7 @@ import (
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge/drain"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
 )
 
@@ -17,15 +18,14 @@ const (
 	// PreStopSleepSeconds keeps a stopping pod accepting connections while
 	// the NLB deregisters it (NLBs keep sending new flows for a while),
 	// before NGINX's graceful stop (the image's STOPSIGNAL is SIGQUIT:
-	// listeners close, transfers in flight finish).
-	PreStopSleepSeconds = 30
+	// listeners close, transfers in flight finish within
+	// worker_shutdown_timeout).
+	PreStopSleepSeconds = drain.ProxyPreStopSeconds
 	// MinReadySeconds: a new pod counts as available only after the NLB's
 	// health check (interval 10 s, healthy threshold 2) could have passed;
 	// the AWS Load Balancer Controller's pod readiness gate does this
 	// exactly when the namespace carries elbv2.k8s.aws/pod-readiness-gate-inject.
 	MinReadySeconds = 30
-	// MinGracePeriodSeconds is the floor of terminationGracePeriodSeconds.
-	MinGracePeriodSeconds = 30
 	// Pod template annotations whose change rolls the pods.
 	ConfChecksumAnnotation = "anka.io/nginx-conf-sha256"
 	TLSChecksumAnnotation  = "anka.io/tls-sha256"
@@ -33,16 +33,28 @@ const (
 	ConfigMapKey = "nginx.conf"
 )
 
-// GracePeriodSeconds is the NGINX pods' terminationGracePeriodSeconds: the
-// deregistration delay (how long the NLB keeps draining connections) plus
-// the preStop pause, so a push in flight may finish.
+// GracePeriodSeconds is the NGINX pods' terminationGracePeriodSeconds, from
+// the drain chain: the preStop pause, then worker_shutdown_timeout for the
+// pushes in flight (together the Registry's push window, preStop + drain),
+// then a few seconds for NGINX to close what is left and exit by itself.
 func GracePeriodSeconds(a Args) int {
+	return a.WithDefaults().DrainChain().ProxyGraceSeconds
+}
+
+// nginxReadinessPeriodSeconds is the readiness probe's period.
+const nginxReadinessPeriodSeconds = 5
+
+// NginxRollout is what a rollout of the NGINX Deployment may wait for, pod
+// by pod: an old pod's whole grace (a push in flight), then the new pod's
+// start, readiness and minReadySeconds. Its timeouts are the Deployment's
+// custom timeouts, PodSeconds its progressDeadlineSeconds.
+func NginxRollout(a Args) drain.Rollout {
 	a = a.WithDefaults()
-	d := *a.DeregistrationDelaySeconds
-	if d < MinGracePeriodSeconds {
-		d = MinGracePeriodSeconds
+	return drain.Rollout{
+		Replicas:     a.Nginx.Replicas,
+		GraceSeconds: GracePeriodSeconds(a),
+		ReadySeconds: nginxReadinessPeriodSeconds + MinReadySeconds,
 	}
-	return d + PreStopSleepSeconds
 }
 
 // newNLB: Secrets, the nginx.conf ConfigMap, the NGINX Deployment and its
@@ -132,12 +144,16 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 			FailureThreshold: pulumi.Int(failures),
 		}
 	}
+	rollout := NginxRollout(args)
+	timeouts := rollout.Timeouts()
 	e.Deployment, err = appsv1.NewDeployment(ctx, name+"-nginx", &appsv1.DeploymentArgs{
 		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(NginxName), Namespace: ns, Labels: labels},
 		Spec: appsv1.DeploymentSpecArgs{
 			Replicas:        pulumi.Int(args.Nginx.Replicas),
 			MinReadySeconds: pulumi.Int(MinReadySeconds),
-			Selector:        metav1.LabelSelectorArgs{MatchLabels: podLabels},
+			// A pod waiting for its predecessor's drain is not a stall.
+			ProgressDeadlineSeconds: pulumi.Int(rollout.PodSeconds()),
+			Selector:                metav1.LabelSelectorArgs{MatchLabels: podLabels},
 			// One pod at a time and no surge: with required anti-affinity a
 			// surge pod may have no node to go to.
 			Strategy: appsv1.DeploymentStrategyArgs{
@@ -186,7 +202,7 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 							corev1.ContainerPortArgs{Name: pulumi.String("https"), ContainerPort: pulumi.Int(settings.TLSPort), Protocol: pulumi.String("TCP")},
 							corev1.ContainerPortArgs{Name: pulumi.String("health"), ContainerPort: pulumi.Int(settings.HealthPort), Protocol: pulumi.String("TCP")},
 						},
-						ReadinessProbe: probe(5, 2),
+						ReadinessProbe: probe(nginxReadinessPeriodSeconds, 2),
 						LivenessProbe:  probe(10, 3),
 						Lifecycle: corev1.LifecycleArgs{PreStop: corev1.LifecycleHandlerArgs{
 							Sleep: corev1.SleepActionArgs{Seconds: pulumi.Int(PreStopSleepSeconds)},
@@ -201,13 +217,18 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 							RunAsNonRoot:             pulumi.Bool(true),
 							Capabilities:             corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
 						},
+						// The root is read-only: HOME on the /tmp emptyDir.
+						Env:          corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String("/tmp")}},
 						VolumeMounts: mounts,
 					}},
 					Volumes: volumes,
 				},
 			},
 		},
-	}, pulumi.Parent(e), pulumi.DependsOn(secrets))
+	}, pulumi.Parent(e), pulumi.DependsOn(secrets),
+		// A rollout waits for every old pod's drain in turn: far beyond
+		// pulumi-kubernetes's default await of 10 minutes.
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: timeouts.Create, Update: timeouts.Update, Delete: timeouts.Delete}))
 	if err != nil {
 		return err
 	}

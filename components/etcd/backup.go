@@ -190,6 +190,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, s member.Sett
 								Name:            pulumi.String("etcd-tools"),
 								Image:           pulumi.String(args.Image),
 								Command:         pulumi.ToStringArray(s.EtcdToolsCopyCommand()),
+								Env:             corev1.EnvVarArray{home(s.ToolsDir)},
 								SecurityContext: restrictedContainer(),
 								VolumeMounts:    corev1.VolumeMountArray{mounts[0]},
 							},

@@ -66,6 +66,15 @@ func meta(name, namespace string) metav1.ObjectMetaArgs {
 	return metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: labels()}
 }
 
+// tmpDir is the emptyDir every member.sh pod mounts at /tmp.
+const tmpDir = "/tmp"
+
+// home points HOME at dir, a writable mount: the roots are read-only, and a
+// program that writes under $HOME must not meet "Read-only file system".
+func home(dir string) corev1.EnvVarArgs {
+	return corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String(dir)}
+}
+
 func envVars(vars []member.EnvVar) corev1.EnvVarArray {
 	var out corev1.EnvVarArray
 	for _, v := range vars {

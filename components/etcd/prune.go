@@ -16,7 +16,7 @@ import (
 // once per change of anka:etcd.replicas; on a scale-up or the first
 // deployment it has nothing to do and ends at once.
 func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Secret, parent pulumi.ResourceOption) (*batchv1.Job, error) {
-	env := envVars(s.PruneEnv())
+	env := append(envVars(s.PruneEnv()), home(tmpDir))
 	mounts, volumes, deps := memberVolumes(s, cm, tlsSecret)
 	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true")}
 	return batchv1.NewJob(ctx, name+"-prune", &batchv1.JobArgs{

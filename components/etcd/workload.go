@@ -35,9 +35,11 @@ func restrictedContainer() corev1.SecurityContextArgs {
 // official etcd image is distroless, and the member script needs a shell.
 func toolsInit(args Args, s member.Settings) corev1.ContainerArgs {
 	return corev1.ContainerArgs{
-		Name:            pulumi.String("tools"),
-		Image:           pulumi.String(args.BusyboxImage),
-		Command:         pulumi.ToStringArray(s.InitCommand()),
+		Name:    pulumi.String("tools"),
+		Image:   pulumi.String(args.BusyboxImage),
+		Command: pulumi.ToStringArray(s.InitCommand()),
+		// It only copies into the tools volume, its one writable mount.
+		Env:             corev1.EnvVarArray{home(s.ToolsDir)},
 		SecurityContext: restrictedContainer(),
 		VolumeMounts:    corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)}},
 		Resources: corev1.ResourceRequirementsArgs{
@@ -54,7 +56,7 @@ func memberVolumes(s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Se
 	mounts := corev1.VolumeMountArray{
 		corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)},
 		corev1.VolumeMountArgs{Name: pulumi.String(scripts), MountPath: pulumi.String(s.ScriptsDir), ReadOnly: pulumi.Bool(true)},
-		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String(tmpDir)},
 	}
 	volumes := corev1.VolumeArray{
 		corev1.VolumeArgs{Name: pulumi.String(toolsVolume), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
@@ -148,7 +150,7 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 						Name:    pulumi.String("etcd"),
 						Image:   pulumi.String(args.Image),
 						Command: pulumi.ToStringArray(s.Command(member.ModeStart)),
-						Env:     envVars(s.Env()),
+						Env:     append(envVars(s.Env()), home(tmpDir)),
 						Ports: corev1.ContainerPortArray{
 							corev1.ContainerPortArgs{Name: pulumi.String("client"), ContainerPort: pulumi.Int(s.ClientPort)},
 							corev1.ContainerPortArgs{Name: pulumi.String("peer"), ContainerPort: pulumi.Int(s.PeerPort)},

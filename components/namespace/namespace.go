@@ -26,10 +26,53 @@ type Namespace struct {
 	Resource *corev1.Namespace
 }
 
+// PodReadinessGateLabel on a namespace makes the AWS Load Balancer
+// Controller's mutating webhook inject a readiness gate into every pod
+// created in it that is a target of one of its target groups: the pod
+// becomes Ready only once its target is healthy in the ALB/NLB target group,
+// so a rolling update cannot stop the old pods while the new ones are still
+// "initial" and leave the target group with no healthy target. It works only
+// for target type ip (pod IPs are the targets). AWS Load Balancer Controller
+// documentation, "Pod readiness gate":
+// https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/
+const (
+	PodReadinessGateLabel = "elbv2.k8s.aws/pod-readiness-gate-inject"
+	PodReadinessGateValue = "enabled"
+)
+
+// Args configures the namespace.
+type Args struct {
+	// Name of the namespace; "" is DefaultName. Config anka:namespace.
+	Name string
+	// PodReadinessGateInject labels the namespace with PodReadinessGateLabel.
+	// Set it whenever a load balancer of the AWS Load Balancer Controller
+	// targets pod IPs in this namespace (target type ip). The gate is
+	// injected when a pod is created: pods that existed before the label
+	// get it at their next restart. Pod creation in a labelled namespace
+	// then goes through the controller's webhook (mpod.elbv2.k8s.aws), whose
+	// published manifests use failurePolicy Fail: while the controller is
+	// down, new pods here may be refused.
+	PodReadinessGateInject bool
+}
+
+// Labels are the namespace's labels for args.
+func (a Args) Labels() map[string]string {
+	labels := map[string]string{
+		"app.kubernetes.io/part-of":          "anka-build-cloud",
+		"pod-security.kubernetes.io/enforce": "baseline",
+		"pod-security.kubernetes.io/warn":    "restricted",
+	}
+	if a.PodReadinessGateInject {
+		labels[PodReadinessGateLabel] = PodReadinessGateValue
+	}
+	return labels
+}
+
 // New registers the namespace. Pod Security Admission enforces "baseline"
 // (etcd's init container copies a binary but needs no privilege) and warns
 // at "restricted".
-func New(ctx *pulumi.Context, name, namespace string, opts ...pulumi.ResourceOption) (*Namespace, error) {
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Namespace, error) {
+	namespace := args.Name
 	if namespace == "" {
 		namespace = DefaultName
 	}
@@ -39,12 +82,8 @@ func New(ctx *pulumi.Context, name, namespace string, opts ...pulumi.ResourceOpt
 	}
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: metav1.ObjectMetaArgs{
-			Name: pulumi.String(namespace),
-			Labels: pulumi.StringMap{
-				"app.kubernetes.io/part-of":          pulumi.String("anka-build-cloud"),
-				"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
-				"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
-			},
+			Name:   pulumi.String(namespace),
+			Labels: pulumi.ToStringMap(args.Labels()),
 		},
 	}, pulumi.Parent(n), pulumi.RetainOnDelete(true))
 	if err != nil {

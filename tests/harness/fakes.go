@@ -2,6 +2,8 @@ package harness
 
 import (
 	"fmt"
+	"hash/fnv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,11 +19,34 @@ func arn(service, resourcePart string) resource.PropertyValue {
 	return resource.NewProperty(fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, Region, AccountID, resourcePart))
 }
 
+// suffix stands for the random suffix a provider adds to a generated name
+// (Kubernetes auto-naming, S3 bucketPrefix, IAM name prefixes): derived from
+// the logical name so golden files stay stable, and never empty.
+func suffix(name string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
 // fakeOutputs returns the inputs plus the outputs the program reads, for the
-// types it reads them from. Everything else echoes its inputs.
+// types it reads them from, with names generated the way the providers
+// generate them where the program sets none. Everything else echoes its
+// inputs.
 func fakeOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
 	out := args.Inputs.Copy()
 	name := args.Name
+	if strings.HasPrefix(args.TypeToken, "kubernetes:") && args.Custom {
+		// pulumi-kubernetes auto-names an object without metadata.name:
+		// <logical name>-<8 random characters>.
+		md := resource.PropertyMap{}
+		if v, ok := out["metadata"]; ok && v.IsObject() {
+			md = v.ObjectValue().Copy()
+		}
+		if v, ok := md["name"]; !ok || !v.IsString() || v.StringValue() == "" {
+			md["name"] = resource.NewProperty(name + "-" + suffix(name))
+		}
+		out["metadata"] = resource.NewObjectProperty(md)
+	}
 	str := func(key string) string {
 		if v, ok := args.Inputs[resource.PropertyKey(key)]; ok && v.IsString() {
 			return v.StringValue()
@@ -33,8 +58,14 @@ func fakeOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
 		out["kubeconfigJson"] = resource.MakeSecret(resource.NewProperty(FakeKubeconfig))
 		out["kubeconfig"] = resource.MakeSecret(resource.NewProperty(FakeKubeconfig))
 	case "aws:iam/role:Role":
-		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", AccountID, name))
-		out["name"] = resource.NewProperty(name)
+		// The provider names a role without name/namePrefix
+		// <logical name>-<7 random characters> (Pulumi auto-naming).
+		role := str("name")
+		if role == "" {
+			role = name + "-" + suffix(name)[:7]
+		}
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", AccountID, role))
+		out["name"] = resource.NewProperty(role)
 	case "aws:iam/policy:Policy":
 		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:policy/%s", AccountID, name))
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
@@ -45,7 +76,12 @@ func fakeOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
 	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
 		bucket := str("bucket")
 		if bucket == "" {
-			bucket = name
+			// S3 appends a unique suffix to bucketPrefix; without either
+			// the provider generates "terraform-<suffix>".
+			bucket = str("bucketPrefix") + suffix(name)
+			if str("bucketPrefix") == "" {
+				bucket = "terraform-" + suffix(name)
+			}
 		}
 		out["bucket"] = resource.NewProperty(bucket)
 		out["arn"] = resource.NewProperty("arn:aws:s3:::" + bucket)

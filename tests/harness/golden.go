@@ -65,11 +65,13 @@ type SnapshotResource struct {
 }
 
 // SnapshotOptions are the resource options reviewers care about.
+// CustomTimeouts appear only on the resources that set them.
 type SnapshotOptions struct {
-	Protect        bool     `json:"protect"`
-	RetainOnDelete bool     `json:"retainOnDelete"`
-	DependsOn      []string `json:"dependsOn"`
-	Provider       string   `json:"provider"`
+	Protect        bool            `json:"protect"`
+	RetainOnDelete bool            `json:"retainOnDelete"`
+	DependsOn      []string        `json:"dependsOn"`
+	Provider       string          `json:"provider"`
+	CustomTimeouts *CustomTimeouts `json:"customTimeouts,omitempty"`
 }
 
 // Snapshot is the golden file format.
@@ -100,6 +102,7 @@ func (r *Recorder) Snapshot(stack string, outputs map[string]any) Snapshot {
 				RetainOnDelete: res.RetainOnDelete,
 				DependsOn:      deps,
 				Provider:       ProviderName(res.Provider),
+				CustomTimeouts: res.CustomTimeouts,
 			},
 		})
 	}

@@ -1,6 +1,7 @@
 // Package harness is the one Pulumi mock used by every component and stack
 // test. It records each registered resource with the options the engine
-// receives (protect, retainOnDelete, dependsOn, provider), fakes only the
+// receives (protect, retainOnDelete, dependsOn, provider, customTimeouts),
+// fakes only the
 // outputs the program reads, and renders the golden snapshot format.
 package harness
 
@@ -35,6 +36,16 @@ type Resource struct {
 	DependsOn      []string // URNs
 	Provider       string   // provider reference "urn::id", "" for the default provider
 	Aliases        int
+	// CustomTimeouts are the pulumi.Timeouts option as the engine receives
+	// it (Go duration strings), nil when the resource has none.
+	CustomTimeouts *CustomTimeouts
+}
+
+// CustomTimeouts is the customTimeouts resource option.
+type CustomTimeouts struct {
+	Create string `json:"create,omitempty"`
+	Update string `json:"update,omitempty"`
+	Delete string `json:"delete,omitempty"`
 }
 
 // ParentName is the logical name of the parent, "" for the stack.
@@ -66,6 +77,9 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.DependsOn = append([]string(nil), rpc.GetDependencies()...)
 		rec.Aliases = len(rpc.GetAliases()) + len(rpc.GetAliasURNs())
+		if ct := rpc.GetCustomTimeouts(); ct != nil && (ct.GetCreate() != "" || ct.GetUpdate() != "" || ct.GetDelete() != "") {
+			rec.CustomTimeouts = &CustomTimeouts{Create: ct.GetCreate(), Update: ct.GetUpdate(), Delete: ct.GetDelete()}
+		}
 		if rec.Provider == "" {
 			rec.Provider = rpc.GetProvider()
 		}
@@ -163,10 +177,20 @@ func (r *Recorder) Len() int {
 	return len(r.resources)
 }
 
-// Run executes fn under the mock with the given flat config
-// ("anka:etcd" -> JSON text) and secret keys, and returns the recorder.
+// Run executes fn under the mock as `pulumi up` would, with the given flat
+// config ("anka:etcd" -> JSON text) and secret keys, recording into rec.
 func Run(t testing.TB, stack string, config map[string]string, secretKeys []string, rec *Recorder, fn pulumi.RunFunc) error {
 	t.Helper()
+	return run(stack, config, secretKeys, rec, false, fn)
+}
+
+// Preview is Run as `pulumi preview` runs the program (ctx.DryRun() true).
+func Preview(t testing.TB, stack string, config map[string]string, secretKeys []string, rec *Recorder, fn pulumi.RunFunc) error {
+	t.Helper()
+	return run(stack, config, secretKeys, rec, true, fn)
+}
+
+func run(stack string, config map[string]string, secretKeys []string, rec *Recorder, dryRun bool, fn pulumi.RunFunc) error {
 	if rec == nil {
 		rec = NewRecorder()
 	}
@@ -175,6 +199,7 @@ func Run(t testing.TB, stack string, config map[string]string, secretKeys []stri
 		func(info *pulumi.RunInfo) {
 			info.Config = config
 			info.ConfigSecretKeys = secretKeys
+			info.DryRun = dryRun
 		},
 	)
 }

@@ -16,39 +16,40 @@ const KeyPrefix = "anka:edge.nginx."
 
 // Config keys, as written in Pulumi.<stack>.yaml, one per Settings field.
 const (
-	KeyListenAddress            = KeyPrefix + "listenAddress"
-	KeyTLSPort                  = KeyPrefix + "tlsPort"
-	KeyHealthPort               = KeyPrefix + "healthPort"
-	KeyControllerHostname       = KeyPrefix + "controllerHostname"
-	KeyRegistryHostname         = KeyPrefix + "registryHostname"
-	KeyControllerUpstream       = KeyPrefix + "controllerUpstream"
-	KeyRegistryUpstream         = KeyPrefix + "registryUpstream"
-	KeyUpstreamKeepalive        = KeyPrefix + "upstreamKeepalive"
-	KeyTLSCertFile              = KeyPrefix + "tlsCertFile"
-	KeyTLSKeyFile               = KeyPrefix + "tlsKeyFile"
-	KeyClientVerify             = KeyPrefix + "clientVerify"
-	KeyClientCAFile             = KeyPrefix + "clientCAFile"
-	KeyClientCRLFile            = KeyPrefix + "clientCRLFile"
-	KeyClientVerifyDepth        = KeyPrefix + "clientVerifyDepth"
-	KeySubjectHeader            = KeyPrefix + "subjectHeader"
-	KeyClientBodyTimeoutSeconds = KeyPrefix + "clientBodyTimeoutSeconds"
-	KeySendTimeoutSeconds       = KeyPrefix + "sendTimeoutSeconds"
-	KeyProxyReadTimeoutSeconds  = KeyPrefix + "proxyReadTimeoutSeconds"
-	KeyProxySendTimeoutSeconds  = KeyPrefix + "proxySendTimeoutSeconds"
-	KeyKeepaliveTimeoutSeconds  = KeyPrefix + "keepaliveTimeoutSeconds"
-	KeyClientBodyBufferKiB      = KeyPrefix + "clientBodyBufferKiB"
-	KeyWorkerProcesses          = KeyPrefix + "workerProcesses"
-	KeyWorkerConnections        = KeyPrefix + "workerConnections"
-	KeyPidFile                  = KeyPrefix + "pidFile"
-	KeyErrorLog                 = KeyPrefix + "errorLog"
-	KeyErrorLogLevel            = KeyPrefix + "errorLogLevel"
-	KeyAccessLog                = KeyPrefix + "accessLog"
-	KeyClientBodyTempPath       = KeyPrefix + "clientBodyTempPath"
-	KeyProxyTempPath            = KeyPrefix + "proxyTempPath"
-	KeyFastCGITempPath          = KeyPrefix + "fastcgiTempPath"
-	KeyUWSGITempPath            = KeyPrefix + "uwsgiTempPath"
-	KeySCGITempPath             = KeyPrefix + "scgiTempPath"
-	KeyIngressAuthTLSSecret     = KeyPrefix + "ingressAuthTLSSecret"
+	KeyListenAddress                = KeyPrefix + "listenAddress"
+	KeyTLSPort                      = KeyPrefix + "tlsPort"
+	KeyHealthPort                   = KeyPrefix + "healthPort"
+	KeyControllerHostname           = KeyPrefix + "controllerHostname"
+	KeyRegistryHostname             = KeyPrefix + "registryHostname"
+	KeyControllerUpstream           = KeyPrefix + "controllerUpstream"
+	KeyRegistryUpstream             = KeyPrefix + "registryUpstream"
+	KeyUpstreamKeepalive            = KeyPrefix + "upstreamKeepalive"
+	KeyTLSCertFile                  = KeyPrefix + "tlsCertFile"
+	KeyTLSKeyFile                   = KeyPrefix + "tlsKeyFile"
+	KeyClientVerify                 = KeyPrefix + "clientVerify"
+	KeyClientCAFile                 = KeyPrefix + "clientCAFile"
+	KeyClientCRLFile                = KeyPrefix + "clientCRLFile"
+	KeyClientVerifyDepth            = KeyPrefix + "clientVerifyDepth"
+	KeySubjectHeader                = KeyPrefix + "subjectHeader"
+	KeyClientBodyTimeoutSeconds     = KeyPrefix + "clientBodyTimeoutSeconds"
+	KeySendTimeoutSeconds           = KeyPrefix + "sendTimeoutSeconds"
+	KeyProxyReadTimeoutSeconds      = KeyPrefix + "proxyReadTimeoutSeconds"
+	KeyProxySendTimeoutSeconds      = KeyPrefix + "proxySendTimeoutSeconds"
+	KeyKeepaliveTimeoutSeconds      = KeyPrefix + "keepaliveTimeoutSeconds"
+	KeyClientBodyBufferKiB          = KeyPrefix + "clientBodyBufferKiB"
+	KeyWorkerProcesses              = KeyPrefix + "workerProcesses"
+	KeyWorkerConnections            = KeyPrefix + "workerConnections"
+	KeyWorkerShutdownTimeoutSeconds = KeyPrefix + "workerShutdownTimeoutSeconds"
+	KeyPidFile                      = KeyPrefix + "pidFile"
+	KeyErrorLog                     = KeyPrefix + "errorLog"
+	KeyErrorLogLevel                = KeyPrefix + "errorLogLevel"
+	KeyAccessLog                    = KeyPrefix + "accessLog"
+	KeyClientBodyTempPath           = KeyPrefix + "clientBodyTempPath"
+	KeyProxyTempPath                = KeyPrefix + "proxyTempPath"
+	KeyFastCGITempPath              = KeyPrefix + "fastcgiTempPath"
+	KeyUWSGITempPath                = KeyPrefix + "uwsgiTempPath"
+	KeySCGITempPath                 = KeyPrefix + "scgiTempPath"
+	KeyIngressAuthTLSSecret         = KeyPrefix + "ingressAuthTLSSecret"
 )
 
 // Client certificate verification modes (ssl_verify_client).
@@ -205,6 +206,14 @@ type Settings struct {
 	// request uses two). Key anka:edge.nginx.workerConnections, default 4096,
 	// at least 64.
 	WorkerConnections int
+	// WorkerShutdownTimeoutSeconds is worker_shutdown_timeout: after SIGQUIT
+	// (graceful stop: listeners close, requests in flight finish) NGINX
+	// closes whatever is still open this many seconds later. 0 (the
+	// default) leaves it out: NGINX then waits for every request in flight
+	// however long, and only a SIGKILL ends it. The edge sets it from the
+	// drain chain (components/edge/drain); key
+	// anka:edge.nginx.workerShutdownTimeoutSeconds.
+	WorkerShutdownTimeoutSeconds int
 
 	// PidFile is the pid file path; it must be writable by the (non-root)
 	// NGINX user. Key anka:edge.nginx.pidFile, default "/tmp/nginx.pid".
@@ -452,6 +461,9 @@ func (s Settings) validate(timeoutFloor int) error {
 	}
 	if s.WorkerConnections < 64 {
 		add(KeyWorkerConnections, s.WorkerConnections, ErrInvalid, "must be at least 64")
+	}
+	if s.WorkerShutdownTimeoutSeconds < 0 {
+		add(KeyWorkerShutdownTimeoutSeconds, s.WorkerShutdownTimeoutSeconds, ErrInvalid, "must be 0 (wait for every request in flight) or a number of seconds")
 	}
 
 	checkPath(KeyPidFile, s.PidFile, true, "")

@@ -155,6 +155,9 @@ func (n *NGINX) Stop() error {
 	}
 }
 
+// Exited is closed once the master process has exited.
+func (n *NGINX) Exited() <-chan struct{} { return n.exited }
+
 // Output is what NGINX wrote to stdout/stderr.
 func (n *NGINX) Output() string { return n.stderr.String() }
 

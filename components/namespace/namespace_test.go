@@ -1,0 +1,50 @@
+package namespace
+
+import (
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const tNamespace = "kubernetes:core/v1:Namespace"
+
+func labels(t *testing.T, args Args) (string, map[string]string) {
+	t.Helper()
+	rec := harness.NewRecorder()
+	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "namespace", args)
+		return err
+	}))
+	ns := rec.Get(t, tNamespace, "namespace")
+	assert.True(t, ns.RetainOnDelete, "the namespace is retained")
+	meta := ns.Inputs["metadata"].ObjectValue()
+	out := map[string]string{}
+	for k, v := range meta["labels"].ObjectValue() {
+		out[string(k)] = v.StringValue()
+	}
+	return meta[resource.PropertyKey("name")].StringValue(), out
+}
+
+// TestNamespacePodReadinessGateLabel: the AWS Load Balancer Controller
+// injects pod readiness gates only into pods of a namespace labelled
+// elbv2.k8s.aws/pod-readiness-gate-inject=enabled; the label is there exactly
+// when asked for.
+func TestNamespacePodReadinessGateLabel(t *testing.T) {
+	name, got := labels(t, Args{Name: "builds", PodReadinessGateInject: true})
+	assert.Equal(t, "builds", name)
+	assert.Equal(t, "enabled", got["elbv2.k8s.aws/pod-readiness-gate-inject"])
+	assert.Equal(t, "baseline", got["pod-security.kubernetes.io/enforce"], "the other labels stay")
+
+	name, got = labels(t, Args{})
+	assert.Equal(t, DefaultName, name)
+	assert.NotContains(t, got, "elbv2.k8s.aws/pod-readiness-gate-inject")
+	assert.Equal(t, map[string]string{
+		"app.kubernetes.io/part-of":          "anka-build-cloud",
+		"pod-security.kubernetes.io/enforce": "baseline",
+		"pod-security.kubernetes.io/warn":    "restricted",
+	}, got)
+}

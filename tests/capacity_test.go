@@ -1,0 +1,89 @@
+package tests
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCapacityStackFilesFit: every stack file's pods find a node on the node
+// groups it creates, with room for its Jobs.
+func TestCapacityStackFilesFit(t *testing.T) {
+	for _, stack := range environmentStacks {
+		cfg := loadConfig(t, stack)
+		plan, ok, err := cfg.CapacityPlan()
+		require.NoError(t, err)
+		require.True(t, ok, "%s creates its nodes: the plan must run", stack)
+		assert.True(t, plan.Fits(), "%s:\n%s", stack, plan)
+		t.Logf("%s:\n%s", stack, plan)
+	}
+}
+
+// TestCapacityDevAsItWasIsRefused: Pulumi.dev.yaml before the capacity plan
+// asked each m6i.large (1930m allocatable) for an etcd member (1 CPU) and a
+// Controller+Registry pod (500m + 500m): the pods stayed Pending and `up`
+// failed after the provider's wait. Preview now refuses it and names the
+// keys that fix it.
+func TestCapacityDevAsItWasIsRefused(t *testing.T) {
+	cfg, _ := stackFileObjects(t, "dev")
+	etcdCfg := withKeys(t, cfg["anka:etcd"], map[string]any{"cpuRequest": "1"})
+	controller := withKeys(t, cfg["anka:controller"], map[string]any{"cpuMillis": 500})
+	registry := withKeys(t, cfg["anka:registry"], map[string]any{"cpuMillis": 500})
+	run, err := runStackFile(t, "dev", map[string]string{"anka:etcd": etcdCfg, "anka:controller": controller, "anka:registry": registry})
+	require.Error(t, err)
+	assert.Equal(t, []string{"anka:cluster.nodes.instanceTypes"}, validation.Keys(err))
+	for _, want := range []string{
+		"PENDING anka-controller-registry", "allocatable 1930m CPU",
+		"anka:cluster.nodes.desiredPerZone", "anka:controller.cpuMillis", "anka:registry.cpuMillis",
+		"the cheapest that fits is",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Equal(t, 0, run.rec.Len(), "refused before any resource")
+}
+
+// TestCapacityUnknownInstanceTypeIsRefused: the plan cannot vouch for a type
+// it has no figures for.
+func TestCapacityUnknownInstanceTypeIsRefused(t *testing.T) {
+	cfg, _ := stackFileObjects(t, "dev")
+	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"nodes": map[string]any{"instanceTypes": []string{"x9z.huge"}}})
+	_, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
+	require.Error(t, err)
+	assert.Equal(t, []string{"anka:cluster.nodes.instanceTypes"}, validation.Keys(err))
+	assert.Contains(t, err.Error(), "x9z.huge")
+}
+
+// TestCapacityPlanTakesTheSmallestType: a node group of several types may
+// launch any of them; the plan assumes the smallest.
+func TestCapacityPlanTakesTheSmallestType(t *testing.T) {
+	cfg := loadConfig(t, "prod")
+	cfg.Cluster.Nodes.InstanceTypes = []string{"m6i.4xlarge", "m6i.large"}
+	plan, ok, err := cfg.CapacityPlan()
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "m6i.large", plan.Cluster.Instance.Name)
+	assert.False(t, plan.Fits(), "prod's 2-CPU Controllers cannot run on m6i.large:\n%s", plan)
+}
+
+// stackFileObjects is Pulumi.<stack>.yaml's config: flat keys to JSON text.
+func stackFileObjects(t *testing.T, stack string) (map[string]string, []string) {
+	t.Helper()
+	return harness.LoadStackConfig(t, repoRoot(t), stack)
+}
+
+// withKeys returns the JSON object text with keys set (replaced whole).
+func withKeys(t *testing.T, object string, keys map[string]any) string {
+	t.Helper()
+	m := map[string]any{}
+	require.NoError(t, json.Unmarshal([]byte(object), &m))
+	for k, v := range keys {
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return string(b)
+}
