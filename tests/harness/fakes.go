@@ -76,11 +76,11 @@ func fakeOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
 	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
 		bucket := str("bucket")
 		if bucket == "" {
-			// S3 appends a unique suffix to bucketPrefix; without either
-			// the provider generates "terraform-<suffix>".
+			// S3 appends a unique suffix to bucketPrefix; without either,
+			// Pulumi auto-names it <logical name>-<7 random characters>.
 			bucket = str("bucketPrefix") + suffix(name)
 			if str("bucketPrefix") == "" {
-				bucket = "terraform-" + suffix(name)
+				bucket = name + "-" + suffix(name)[:7]
 			}
 		}
 		out["bucket"] = resource.NewProperty(bucket)
