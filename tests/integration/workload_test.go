@@ -142,6 +142,7 @@ func TestLocalWorkload(t *testing.T) {
 	t.Run("PDBRefusesSecondEviction", e.pdbRefusesSecondEviction)
 	t.Run("ImageChangeUpdatesNotReplaces", e.imageChangeUpdates)
 	t.Run("DestroyKeepsVolumesUpReattaches", e.destroyKeepsVolumes)
+	t.Run("EKSNodeShapes", e.eksNodeShapes)
 }
 
 func (e *env) need(t *testing.T) {

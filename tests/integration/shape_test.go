@@ -1,0 +1,176 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/capacity"
+)
+
+// devShape is Pulumi.dev.yaml's node: what an EKS m6i.large leaves for pods
+// once the DaemonSets EKS runs on every node have their requests (they do
+// not run here, so their share is taken off the node instead).
+func devShape(t *testing.T) capacity.Resources {
+	t.Helper()
+	it, ok := capacity.Lookup("m6i.large")
+	if !ok {
+		t.Fatal("m6i.large is not in the capacity table")
+	}
+	free := it.Allocatable()
+	for _, s := range capacity.EKSSystemPods(true) {
+		if s.PerNode {
+			free = free.Sub(s.Requests)
+		}
+	}
+	return free
+}
+
+// shapeNodes gives every KWOK node the allocatable (and capacity) r.
+func (e *env) shapeNodes(t *testing.T, r capacity.Resources) {
+	t.Helper()
+	nodes, err := e.kube.Nodes(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := map[string]any{"cpu": fmt.Sprintf("%dm", r.MilliCPU), "memory": fmt.Sprintf("%dMi", r.MemoryMiB), "pods": fmt.Sprint(r.Pods), "ephemeral-storage": "80Gi"}
+	for _, n := range nodes {
+		if _, err := e.kube.Do(e.ctx, "PATCH", "/api/v1/nodes/"+n.Metadata.Name+"/status", "application/merge-patch+json",
+			map[string]any{"status": map[string]any{"allocatable": q, "capacity": q}}); err != nil {
+			t.Fatalf("shape node %s: %v", n.Metadata.Name, err)
+		}
+	}
+}
+
+// systemStandIns runs, in kube-system, pods with the requests of the
+// Deployments EKS and the stack's add-ons run (CoreDNS, the EBS CSI
+// controller, the Load Balancer Controller), so they take their share of the
+// nodes as on EKS.
+func (e *env) systemStandIns(t *testing.T) {
+	t.Helper()
+	for _, s := range capacity.EKSSystemPods(true) {
+		if s.PerNode {
+			continue
+		}
+		name := "standin-" + s.Name
+		labels := map[string]any{"app": name}
+		_, err := e.kube.Create(e.ctx, "/apis/apps/v1/namespaces/kube-system/deployments", map[string]any{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": map[string]any{"name": name, "namespace": "kube-system"},
+			"spec": map[string]any{
+				"replicas": s.Replicas,
+				"selector": map[string]any{"matchLabels": labels},
+				"template": map[string]any{
+					"metadata": map[string]any{"labels": labels},
+					"spec": map[string]any{"containers": []any{map[string]any{
+						"name": "pause", "image": "registry.k8s.io/pause:3.10",
+						"resources": map[string]any{"requests": map[string]any{
+							"cpu": fmt.Sprintf("%dm", s.Requests.MilliCPU), "memory": fmt.Sprintf("%dMi", s.Requests.MemoryMiB),
+						}},
+					}}},
+				},
+			},
+		})
+		if err != nil {
+			t.Fatalf("stand-in %s: %v", name, err)
+		}
+	}
+}
+
+// eksNodeShapes: the local nodes take dev's shape (m6i.large as the EKS AMI
+// leaves it, minus the DaemonSets), the system Deployments take their share,
+// and `up` of the workload with dev's requests succeeds: every pod is
+// scheduled and Ready and no node is overcommitted. Then a pod with the
+// Build Cloud requests dev had before the capacity plan (500m + 500m beside
+// a 1-CPU etcd member) is refused by the real scheduler for lack of CPU:
+// what kept dev's first `up` on EKS from finishing.
+func (e *env) eksNodeShapes(t *testing.T) {
+	e.need(t)
+	ctx, ns := e.ctx, e.cfg.Namespace
+	e.shapeNodes(t, devShape(t))
+	e.systemStandIns(t)
+	for key, value := range map[string]string{
+		"anka:etcd.cpuRequest": "500m", "anka:etcd.memoryRequest": "2Gi",
+		"anka:controller.cpuMillis": "250", "anka:controller.memoryMiB": "1024",
+		"anka:registry.cpuMillis": "250", "anka:registry.memoryMiB": "1024",
+	} {
+		if err := e.stack.Set(ctx, key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, err := e.stack.Up(ctx)
+	e.timed(up)
+	if err != nil {
+		t.Fatalf("up with dev's requests on dev's node shape: %v", err)
+	}
+	pods, err := e.kube.Pods(ctx, ns, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods {
+		if p.Status.Phase != "Succeeded" && !p.Ready() {
+			t.Errorf("%s not ready on dev's node shape: %s", p.Metadata.Name, p)
+		}
+	}
+	t.Logf("node usage on dev's shape:\n%s", e.kube.KubectlOutput(ctx, "describe", "nodes"))
+
+	// The pod template of the Build Cloud Deployment with the old requests.
+	deps, err := e.kube.Deployments(ctx, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	for _, d := range deps {
+		if strings.Contains(d.Metadata.Name, "controller") {
+			name = d.Metadata.Name
+		}
+	}
+	if name == "" {
+		t.Fatal("no Build Cloud Deployment")
+	}
+	var dep struct {
+		Spec struct {
+			Template struct {
+				Spec map[string]any `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := e.kube.Get(ctx, "/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &dep); err != nil {
+		t.Fatal(err)
+	}
+	spec := dep.Spec.Template.Spec
+	for _, c := range spec["containers"].([]any) {
+		c.(map[string]any)["resources"] = map[string]any{"requests": map[string]any{"cpu": "500m", "memory": "1Gi"}}
+	}
+	// Beside a 1-CPU member: take the member's extra 500m off every node.
+	e.shapeNodes(t, devShape(t).Sub(capacity.Resources{MilliCPU: 500}))
+	delete(spec, "affinity")
+	delete(spec, "topologySpreadConstraints")
+	probe := "capacity-probe"
+	if _, err := e.kube.Create(ctx, "/api/v1/namespaces/"+ns+"/pods", map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": probe, "namespace": ns},
+		"spec":     spec,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = e.kube.Do(ctx, "DELETE", "/api/v1/namespaces/"+ns+"/pods/"+probe, "", nil) })
+	if err := WaitFor(ctx, time.Minute, "the scheduler to refuse the probe pod", func() (bool, string, error) {
+		var p Pod
+		if err := e.kube.Get(ctx, "/api/v1/namespaces/"+ns+"/pods/"+probe, &p); err != nil {
+			return false, "", err
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable" {
+				if !strings.Contains(c.Message, "Insufficient cpu") {
+					return false, "", fmt.Errorf("unschedulable for another reason: %s", c.Message)
+				}
+				return true, c.Message, nil
+			}
+		}
+		return false, p.String(), nil
+	}); err != nil {
+		t.Error(err)
+	}
+}
