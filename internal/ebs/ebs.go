@@ -122,9 +122,9 @@ func Check(v Volume, k Keys) []Violation {
 	out := l.checkClass(v, k)
 	if v.SizeGiB < l.MinGiB || v.SizeGiB > l.MaxGiB {
 		out = append(out, l.violation(k.Size, "must be %d to %d GiB for an EBS %s volume, got %d", l.MinGiB, l.MaxGiB, l.Type, v.SizeGiB))
-	} else if min := l.MinSizeGiB(v.IOPS); v.IOPS <= l.MaxIOPS && v.SizeGiB < min {
+	} else if least := l.MinSizeGiB(v.IOPS); v.IOPS <= l.MaxIOPS && v.SizeGiB < least {
 		out = append(out, l.violation(k.Size, "must be at least %d GiB to carry %d IOPS on %s (at most %d IOPS per GiB above %d), got %d; raise it or lower %s",
-			min, v.IOPS, l.Type, l.MaxIOPSPerGiB, l.BaselineIOPS, v.SizeGiB, k.IOPS))
+			least, v.IOPS, l.Type, l.MaxIOPSPerGiB, l.BaselineIOPS, v.SizeGiB, k.IOPS))
 	}
 	return out
 }

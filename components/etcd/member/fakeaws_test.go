@@ -208,10 +208,10 @@ func (f *fakeAWS) serveAWS(w http.ResponseWriter, r *http.Request) {
 		host = h
 	}
 	s3Host := "s3." + f.region + ".amazonaws.com"
-	switch {
-	case host == "sts."+f.region+".amazonaws.com":
+	switch host {
+	case "sts." + f.region + ".amazonaws.com":
 		f.serveSTS(w, r)
-	case host == s3Host || host == f.bucket+"."+s3Host:
+	case s3Host, f.bucket + "." + s3Host:
 		f.mu.Lock()
 		f.s3Requests = append(f.s3Requests, s3Request{Method: r.Method, Host: host, Path: r.URL.Path,
 			Authorization: r.Header.Get("Authorization"), SecurityToken: r.Header.Get("X-Amz-Security-Token")})
@@ -250,6 +250,7 @@ func (f *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request) {
 		stsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	default:
 		w.Header().Set("Content-Type", "text/xml")
+		//nolint:gosec // G705: the test's own fake STS echoes the test's values, not a client's
 		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleWithWebIdentityResult>
     <Audience>sts.amazonaws.com</Audience>
