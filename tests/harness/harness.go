@@ -63,6 +63,9 @@ type Recorder struct {
 	// StackOutputs are returned for pulumi:pulumi:StackReference resources,
 	// keyed by the referenced stack name.
 	StackOutputs map[string]map[string]any
+	// Preview answers as the engine does during `pulumi preview`: every
+	// output a provider computes (anything beyond the inputs) is unknown.
+	Preview bool
 }
 
 // NewRecorder returns an empty recorder.
@@ -88,6 +91,15 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 
 	id := args.Name + "-id"
 	outputs := fakeOutputs(args, id)
+	if r.Preview && args.TypeToken != "pulumi:pulumi:StackReference" {
+		for k, v := range outputs {
+			// A secret stays known: the Go SDK's mock path cannot carry
+			// an unknown inside a secret ("malformed RPC secret").
+			if in, ok := args.Inputs[k]; (!ok || !in.DeepEquals(v)) && !v.IsSecret() {
+				outputs[k] = resource.MakeComputed(resource.NewStringProperty(""))
+			}
+		}
+	}
 	if args.TypeToken == "pulumi:pulumi:StackReference" {
 		ref := args.Inputs["name"].StringValue()
 		outs, ok := r.StackOutputs[ref]
