@@ -174,3 +174,77 @@ func (e *env) eksNodeShapes(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// eksNodeShapesProd: Pulumi.prod.yaml's shape, two m6i.2xlarge per zone,
+// with prod's Build Cloud (split: three 2-CPU Controllers and three 2-CPU
+// Registries), three NGINX and 1-CPU etcd members: `up` succeeds and every
+// pod is Ready.
+func (e *env) eksNodeShapesProd(t *testing.T) {
+	e.need(t)
+	ctx, ns := e.ctx, e.cfg.Namespace
+	nodes, err := e.kube.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if strings.HasSuffix(n.Metadata.Name, "-2") {
+			continue
+		}
+		var full map[string]any
+		if err := e.kube.Get(ctx, "/api/v1/nodes/"+n.Metadata.Name, &full); err != nil {
+			t.Fatal(err)
+		}
+		md := full["metadata"].(map[string]any)
+		name := n.Metadata.Name + "-2"
+		labels := md["labels"].(map[string]any)
+		labels["kubernetes.io/hostname"] = name
+		if _, err := e.kube.Create(ctx, "/api/v1/nodes", map[string]any{
+			"apiVersion": "v1", "kind": "Node",
+			"metadata": map[string]any{"name": name, "labels": labels, "annotations": md["annotations"]},
+		}); err != nil {
+			t.Fatalf("second node in %s: %v", n.Zone(), err)
+		}
+	}
+	it, ok := capacity.Lookup("m6i.2xlarge")
+	if !ok {
+		t.Fatal("m6i.2xlarge is not in the capacity table")
+	}
+	free := it.Allocatable()
+	for _, s := range capacity.EKSSystemPods(true) {
+		if s.PerNode {
+			free = free.Sub(s.Requests)
+		}
+	}
+	if err := WaitFor(ctx, time.Minute, "six Ready nodes", func() (bool, string, error) {
+		e.shapeNodes(t, free)
+		nodes, err := e.kube.Nodes(ctx)
+		return len(nodes) == 6, fmt.Sprint(len(nodes)), err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for key, value := range map[string]string{
+		"anka:etcd.cpuRequest": "1000m", "anka:etcd.memoryRequest": "2Gi",
+		"anka:buildcloud.topology": "split",
+		"anka:controller.replicas": "3", "anka:controller.cpuMillis": "2000", "anka:controller.memoryMiB": "4096",
+		"anka:registry.replicas": "3", "anka:registry.cpuMillis": "2000", "anka:registry.memoryMiB": "1024",
+		"anka:edge.nginx.replicas": "3", "anka:edge.nginx.cpuRequest": "250m", "anka:edge.nginx.memoryRequest": "128Mi",
+	} {
+		if err := e.stack.Set(ctx, key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, err := e.stack.Up(ctx)
+	e.timed(up)
+	if err != nil {
+		t.Fatalf("up with prod's requests on prod's node shape: %v", err)
+	}
+	pods, err := e.kube.Pods(ctx, ns, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods {
+		if p.Status.Phase != "Succeeded" && !p.Ready() {
+			t.Errorf("%s not ready on prod's node shape: %s", p.Metadata.Name, p)
+		}
+	}
+}

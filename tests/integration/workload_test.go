@@ -143,6 +143,7 @@ func TestLocalWorkload(t *testing.T) {
 	t.Run("ImageChangeUpdatesNotReplaces", e.imageChangeUpdates)
 	t.Run("DestroyKeepsVolumesUpReattaches", e.destroyKeepsVolumes)
 	t.Run("EKSNodeShapes", e.eksNodeShapes)
+	t.Run("EKSNodeShapesProd", e.eksNodeShapesProd)
 }
 
 func (e *env) need(t *testing.T) {
