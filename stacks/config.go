@@ -6,6 +6,7 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
@@ -53,7 +54,13 @@ type ClusterConfig struct {
 		Enabled      *bool  `json:"enabled"`
 		ChartVersion string `json:"chartVersion"`
 	} `json:"loadBalancerController"`
+	// EBSCSIAddonVersion is the key anka:cluster.addons.aws-ebs-csi-driver.version
+	// replaced; set, it is an error naming the new key.
 	EBSCSIAddonVersion string `json:"ebsCsiAddonVersion"`
+	// Addons pin EKS add-ons by name: anka:cluster.addons.<name>.version.
+	Addons map[string]cluster.AddonConfig `json:"addons"`
+	// LogRetentionDays of the control-plane log group, default 90.
+	LogRetentionDays int `json:"logRetentionDays"`
 	// Kubeconfig (contents or file path) of an existing cluster; set it as a
 	// secret: pulumi config set --secret --path anka:cluster.kubeconfig ...
 	Kubeconfig      string `json:"kubeconfig"`
@@ -229,7 +236,8 @@ func (c Config) clusterArgs() cluster.Args {
 		LogTypes:               cc.LogTypes,
 		LoadBalancerController: cc.LoadBalancerController.Enabled,
 		ALBChartVersion:        cc.LoadBalancerController.ChartVersion,
-		EBSCSIAddonVersion:     cc.EBSCSIAddonVersion,
+		Addons:                 cc.Addons,
+		LogRetentionDays:       cc.LogRetentionDays,
 		OIDCProviderArn:        cc.OIDCProviderArn,
 		Tags:                   c.Tags,
 	}
@@ -243,10 +251,22 @@ func (c Config) clusterArgs() cluster.Args {
 	return a.WithDefaults()
 }
 
-// Warnings are the cluster's preview warnings for a valid config (a version
-// in or near EKS extended support, nobody but the creator as cluster admin);
-// Run logs them.
-func (c Config) Warnings() []string { return c.clusterArgs().Warnings() }
+// DefaultEIPQuota is the default Elastic IP quota of an account in one
+// region (Amazon VPC user guide, "Amazon VPC quotas", Elastic IP addresses:
+// "Elastic IP addresses per Region: 5"; Service Quotas code L-0263D0A3).
+const DefaultEIPQuota = 5
+
+// Warnings are the preview warnings for a valid config (a version in or near
+// EKS extended support, nobody but the creator as cluster admin, NAT
+// gateways and the regional Elastic IP quota); Run logs them.
+func (c Config) Warnings() []string {
+	out := c.clusterArgs().Warnings()
+	if c.Network.Mode == network.ModeCreate && c.Network.NatGateways == network.NatPerAZ {
+		out = append(out, fmt.Sprintf("anka:network.natGateways %q allocates %d Elastic IPs in %s (one per NAT gateway, one per zone); the default quota is %d per region for the whole account, shared with every other stack and VPC there: check it (Service Quotas L-0263D0A3) and request more before `pulumi up` if needed, or the NAT gateways fail to create (AddressLimitExceeded)",
+			network.NatPerAZ, len(c.Network.AvailabilityZones), c.Region, DefaultEIPQuota))
+	}
+	return out
+}
 
 // Validate reports every problem in the config at once, each naming its key.
 // It runs before any resource is registered.
@@ -259,6 +279,9 @@ func (c Config) Validate() error {
 		ca.Kubeconfig = pulumi.String("from-stack-reference")
 	}
 	p.Merge(ca.Validate())
+	if c.Cluster.EBSCSIAddonVersion != "" {
+		p.Addf("anka:cluster.ebsCsiAddonVersion", "is replaced by anka:cluster.addons.%s.version (every add-on follows anka:cluster.version unless pinned there): move the value, got %q", cluster.AddonEBSCSI, c.Cluster.EBSCSIAddonVersion)
+	}
 	if ca.Mode == cluster.ModeEKS && c.Network.Mode == network.ModeNone {
 		p.Addf("anka:network.mode", "must be %q or %q when anka:cluster.mode is %q: EKS needs a VPC", network.ModeCreate, network.ModeStackRef, cluster.ModeEKS)
 	}

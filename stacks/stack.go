@@ -47,6 +47,7 @@ func Run(ctx *pulumi.Context) error {
 	if plan, ok, _ := cfg.CapacityPlan(); ok {
 		_ = ctx.Log.Info(plan.String(), nil)
 	}
+	_ = ctx.Log.Info(cfg.Estimate().String(), nil)
 	st, err := New(ctx, cfg)
 	if err != nil {
 		return err

@@ -120,7 +120,7 @@ func TestStackNetworkSpreadsOverThreeZones(t *testing.T) {
 func TestStackEtcdStorageClass(t *testing.T) {
 	cases := map[string]map[string]string{
 		"dev":  {"type": "gp3", "iops": "3000", "throughput": "125", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
-		"prod": {"type": "io2", "iops": "10000", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+		"prod": {"type": "gp3", "iops": "6000", "throughput": "250", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
 	}
 	for stack, want := range cases {
 		run, err := runStackFile(t, stack, nil)

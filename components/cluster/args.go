@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -33,7 +35,49 @@ const (
 	DefaultALBChartRepo     = "https://aws.github.io/eks-charts"
 	DefaultKMSDeletionDays  = 30
 	DefaultPublicAccessCIDR = "0.0.0.0/0"
+	// DefaultLogRetentionDays keeps the control-plane logs 90 days.
+	DefaultLogRetentionDays = 90
+	// NodeGroupNamePrefixMax is the longest node group name prefix: EKS
+	// allows 63 characters in a node group name and the provider appends a
+	// 26-character unique suffix to the prefix (terraform-provider-aws
+	// internal/service/eks/node_group.go, node_group_name_prefix:
+	// validation.StringLenBetween(0, 63-id.UniqueIDSuffixLength);
+	// internal/create/naming.go, id.UniqueIDSuffixLength = 26).
+	NodeGroupNamePrefixMax = 63 - 26
 )
+
+// LogRetentionDays are the values CloudWatch Logs accepts for a log group's
+// retention (CloudWatch Logs API reference, PutRetentionPolicy,
+// retentionInDays: "Valid Values: 1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 120 |
+// 150 | 180 | 365 | 400 | 545 | 731 | 1096 | 1827 | 2192 | 2557 | 2922 |
+// 3288 | 3653"; 0, never expire, is what this program avoids).
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Add-ons managed as EKS add-ons (aws.eks.Addon), in the order they are
+// created; names as `aws eks describe-addon-versions` lists them.
+const (
+	AddonVPCCNI    = "vpc-cni"
+	AddonKubeProxy = "kube-proxy"
+	AddonCoreDNS   = "coredns"
+	AddonEBSCSI    = "aws-ebs-csi-driver"
+)
+
+// Addons are every add-on the cluster manages.
+var Addons = []string{AddonVPCCNI, AddonKubeProxy, AddonCoreDNS, AddonEBSCSI}
+
+// addonVersionRE is the shape of an EKS add-on version, e.g.
+// v1.19.2-eksbuild.1 (EKS API reference, DescribeAddonVersions,
+// AddonVersionInfo.addonVersion; EKS user guide, "Update an Amazon EKS
+// add-on": versions are vX.Y.Z-eksbuild.N).
+var addonVersionRE = regexp.MustCompile(`^v\d+\.\d+\.\d+-eksbuild\.\d+$`)
+
+// AddonConfig pins one add-on. Config anka:cluster.addons.<name>.
+type AddonConfig struct {
+	// Version pins the add-on; "" follows anka:cluster.version (the version
+	// EKS names as the default for that Kubernetes version).
+	// Config anka:cluster.addons.<name>.version.
+	Version string `json:"version"`
+}
 
 // DefaultLogTypes are all control-plane log types.
 var DefaultLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -101,9 +145,13 @@ type Args struct {
 	// ALBChartVersion pins the controller's chart, default 3.5.0.
 	// Config anka:cluster.loadBalancerController.chartVersion.
 	ALBChartVersion string
-	// EBSCSIAddonVersion pins the aws-ebs-csi-driver add-on; "" lets EKS pick
-	// the default for the cluster version. Config anka:cluster.ebsCsiAddonVersion.
-	EBSCSIAddonVersion string
+	// Addons pins EKS add-ons by name (vpc-cni, kube-proxy, coredns,
+	// aws-ebs-csi-driver); an add-on not listed follows Version.
+	// Config anka:cluster.addons.<name>.version.
+	Addons map[string]AddonConfig
+	// LogRetentionDays of the control-plane log group /aws/eks/<name>/cluster,
+	// default 90; one of LogRetentionDays. Config anka:cluster.logRetentionDays.
+	LogRetentionDays int
 	// EBSKMSKeyArns are the customer-managed KMS keys the EBS CSI driver
 	// encrypts volumes with; its IRSA role may use these keys only. The stack
 	// fills it from anka:storage.etcd.kmsKeyArn.
@@ -159,6 +207,9 @@ func (a Args) WithDefaults() Args {
 	if a.LoadBalancerController == nil {
 		a.LoadBalancerController = boolPtr(a.Mode == ModeEKS)
 	}
+	if a.LogRetentionDays == 0 {
+		a.LogRetentionDays = DefaultLogRetentionDays
+	}
 	if a.ALBChartVersion == "" {
 		a.ALBChartVersion = DefaultALBChartVersion
 	}
@@ -199,8 +250,30 @@ func (a Args) Validate() error {
 		if n.MaxPerZone < n.MinPerZone {
 			p.Addf("anka:cluster.nodes.maxPerZone", "must be at least anka:cluster.nodes.minPerZone (%d), got %d", n.MinPerZone, n.MaxPerZone)
 		}
+		// The node groups' size is managed from config (no autoscaler is
+		// installed): EKS refuses a scaling config outside min <= desired <=
+		// max (EKS API reference, NodegroupScalingConfig).
 		if n.DesiredPerZone < n.MinPerZone || n.DesiredPerZone > n.MaxPerZone {
-			p.Addf("anka:cluster.nodes.desiredPerZone", "must be between minPerZone (%d) and maxPerZone (%d), got %d", n.MinPerZone, n.MaxPerZone, n.DesiredPerZone)
+			p.Addf("anka:cluster.nodes.desiredPerZone", "must be between anka:cluster.nodes.minPerZone (%d) and anka:cluster.nodes.maxPerZone (%d), got %d; raise desiredPerZone with minPerZone, or lower minPerZone", n.MinPerZone, n.MaxPerZone, n.DesiredPerZone)
+		}
+		for _, zone := range a.AvailabilityZones {
+			if prefix := nodeGroupNamePrefix(a.Name, zone); len(prefix) > NodeGroupNamePrefixMax {
+				p.Addf("anka:cluster.name", "is too long for the node group name prefix %q (%d characters, at most %d: EKS node group names have 63 and the provider appends 26 to a prefix); shorten the name, got %q", prefix, len(prefix), NodeGroupNamePrefixMax, a.Name)
+				break
+			}
+		}
+		if !slices.Contains(LogRetentionDays, a.LogRetentionDays) {
+			p.Addf("anka:cluster.logRetentionDays", "must be one of CloudWatch Logs' retention periods %v, got %d", LogRetentionDays, a.LogRetentionDays)
+		}
+		for _, name := range slices.Sorted(maps.Keys(a.Addons)) {
+			key := "anka:cluster.addons." + name
+			if !slices.Contains(Addons, name) {
+				p.Addf(key, "names no add-on this program manages (%s)", strings.Join(Addons, ", "))
+				continue
+			}
+			if v := a.Addons[name].Version; v != "" && !addonVersionRE.MatchString(v) {
+				p.Addf(key+".version", "must be an EKS add-on version like v1.19.2-eksbuild.1 (aws eks describe-addon-versions --addon-name %s --kubernetes-version %s), or unset to follow anka:cluster.version; got %q", name, a.Version, v)
+			}
 		}
 		p.Between("anka:cluster.nodes.diskGiB", n.DiskGiB, 20, 16384, " GiB")
 		p.OneOf("anka:cluster.nodes.capacityType", n.CapacityType, "ON_DEMAND", "SPOT")
@@ -245,3 +318,8 @@ func (a Args) Validate() error {
 	}
 	return p.Err()
 }
+
+// nodeGroupNamePrefix is the name prefix of a zone's managed node group: the
+// provider appends a unique suffix, so a replacement is created before the
+// old group is deleted.
+func nodeGroupNamePrefix(cluster, zone string) string { return cluster + "-" + zone + "-" }

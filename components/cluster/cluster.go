@@ -10,6 +10,7 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -140,6 +141,20 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		nodePolicies = append(nodePolicies, att)
 	}
 
+	// EKS sends control-plane logs to /aws/eks/<cluster>/cluster and creates
+	// that group itself, with no retention ("Never expire"), when it does not
+	// exist (EKS user guide, control-plane-logs: "log group name format is
+	// /aws/eks/my-cluster/cluster"); it would outlive the stack. Created here
+	// first, the stack owns its retention and deletes it with the cluster.
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(ControlPlaneLogGroup(args.Name)),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		Tags:            tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+
 	logTypes := pulumi.ToStringArray(args.LogTypes)
 	cluster, err := eks.NewCluster(ctx, name+"-eks", &eks.ClusterArgs{
 		Name:                         pulumi.String(args.Name),
@@ -149,8 +164,19 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		PublicSubnetIds:              args.PublicSubnetIDs,
 		NodeAssociatePublicIpAddress: pulumi.BoolRef(false),
 		SkipDefaultNodeGroup:         pulumi.BoolRef(true),
+		// The managed node groups' role. Without it pulumi-eks v2.8.1
+		// creates its own instance role (three policy attachments) and an
+		// EC2_LINUX access entry for it that no node uses (nodejs/eks/
+		// cluster.ts, createCore: "instanceRoles" default ServiceRole when
+		// neither instanceRole nor instanceRoles is given). It still creates
+		// its cluster and node security groups: v2.8.1 has no option to skip
+		// them (skipDefaultSecurityGroups came with pulumi-eks v3).
+		InstanceRole: nodeRole,
 		// EKS's own VPC CNI, managed below as an add-on so its network
-		// policy agent can be switched on.
+		// policy agent can be switched on. pulumi-eks v2.8.1 installs no
+		// CoreDNS or kube-proxy itself (corednsAddonOptions and
+		// kubeProxyAddonOptions are v3 options): EKS creates both
+		// self-managed with the cluster, and the add-ons below adopt them.
 		UseDefaultVpcCni:       pulumi.BoolRef(true),
 		AuthenticationMode:     authModePtr(eks.AuthenticationModeApi),
 		CreateOidcProvider:     pulumi.Bool(false),
@@ -166,7 +192,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		// EKS's own (AccessEntry.ClusterCreator).
 		AccessEntries: eksAccessEntries(args.AccessEntries, args.Region, tags),
 		Tags:          tags,
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup}))
 	if err != nil {
 		return err
 	}
@@ -228,7 +254,8 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	// stored but not enforced.
 	cni, err := awseks.NewAddon(ctx, name+"-vpc-cni", &awseks.AddonArgs{
 		ClusterName:              c.Name,
-		AddonName:                pulumi.String("vpc-cni"),
+		AddonName:                pulumi.String(AddonVPCCNI),
+		AddonVersion:             c.addonVersion(ctx, AddonVPCCNI, args),
 		ConfigurationValues:      pulumi.String(`{"enableNetworkPolicy":"true"}`),
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
@@ -237,18 +264,48 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	if err != nil {
 		return err
 	}
-	c.Ready = append(c.Ready, cni)
+	// kube-proxy as an EKS add-on follows the control plane's version
+	// (kube-proxy must not be newer than the API server: Kubernetes version
+	// skew policy); OVERWRITE adopts the self-managed DaemonSet EKS created
+	// (EKS user guide, "Create an Amazon EKS add-on": resolve conflicts).
+	kubeProxy, err := awseks.NewAddon(ctx, name+"-kube-proxy", &awseks.AddonArgs{
+		ClusterName:              c.Name,
+		AddonName:                pulumi.String(AddonKubeProxy),
+		AddonVersion:             c.addonVersion(ctx, AddonKubeProxy, args),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		Tags:                     tags,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	if err != nil {
+		return err
+	}
+	c.Ready = append(c.Ready, cni, kubeProxy)
 
+	// One managed node group per zone, each after the previous zone's: a
+	// replacement (instance types, capacity type, AMI type, subnets: EKS
+	// API UpdateNodegroupConfig cannot change them, the provider marks them
+	// ForceNew) or a launch-template/version update then rolls one zone at
+	// a time, never every zone at once. A name prefix instead of a fixed
+	// name lets Pulumi create the new group before deleting the old one
+	// (create-before-delete needs a name the two can both hold).
+	var nodeGroups []pulumi.Resource
+	var previous pulumi.Resource
 	for i, zone := range args.AvailabilityZones {
+		deps := append(append([]pulumi.Resource{}, nodePolicies...), cluster, cni, kubeProxy)
+		if previous != nil {
+			deps = append(deps, previous)
+		}
 		ng, err := awseks.NewNodeGroup(ctx, fmt.Sprintf("%s-nodes-%s", name, zone), &awseks.NodeGroupArgs{
-			ClusterName:   c.Name,
-			NodeGroupName: pulumi.Sprintf("%s-%s", args.Name, zone),
-			NodeRoleArn:   nodeRole.Arn,
-			SubnetIds:     pulumi.StringArray{args.PrivateSubnetIDs.ToStringArrayOutput().Index(pulumi.Int(i))},
-			AmiType:       pulumi.String(DefaultAmiType),
-			CapacityType:  pulumi.String(args.Nodes.CapacityType),
-			InstanceTypes: pulumi.ToStringArray(args.Nodes.InstanceTypes),
-			Version:       pulumi.String(args.Version),
+			ClusterName:         c.Name,
+			NodeGroupNamePrefix: pulumi.String(nodeGroupNamePrefix(args.Name, zone)),
+			NodeRoleArn:         nodeRole.Arn,
+			SubnetIds:           pulumi.StringArray{args.PrivateSubnetIDs.ToStringArrayOutput().Index(pulumi.Int(i))},
+			AmiType:             pulumi.String(DefaultAmiType),
+			CapacityType:        pulumi.String(args.Nodes.CapacityType),
+			InstanceTypes:       pulumi.ToStringArray(args.Nodes.InstanceTypes),
+			Version:             pulumi.String(args.Version),
+			// Managed from config: no autoscaler is installed, so
+			// desiredSize is not ignored on change.
 			ScalingConfig: awseks.NodeGroupScalingConfigArgs{
 				MinSize:     pulumi.Int(args.Nodes.MinPerZone),
 				MaxSize:     pulumi.Int(args.Nodes.MaxPerZone),
@@ -258,14 +315,29 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 			LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
 			Labels:         pulumi.StringMap{"anka.io/zone": pulumi.String(zone)},
 			Tags:           tags,
-		}, parent, pulumi.DependsOn(append(nodePolicies, cluster, cni)),
-			// The cluster autoscaler owns the desired size once running.
-			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+		}, parent, pulumi.DependsOn(deps))
 		if err != nil {
 			return err
 		}
-		c.Ready = append(c.Ready, ng)
+		nodeGroups = append(nodeGroups, ng)
+		previous = ng
 	}
+	c.Ready = append(c.Ready, nodeGroups...)
+
+	// CoreDNS's pods need nodes: EKS reports the add-on DEGRADED, and the
+	// provider waits for ACTIVE, until they run.
+	coredns, err := awseks.NewAddon(ctx, name+"-coredns", &awseks.AddonArgs{
+		ClusterName:              c.Name,
+		AddonName:                pulumi.String(AddonCoreDNS),
+		AddonVersion:             c.addonVersion(ctx, AddonCoreDNS, args),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		Tags:                     tags,
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cluster}, nodeGroups...)))
+	if err != nil {
+		return err
+	}
+	c.Ready = append(c.Ready, coredns)
 
 	ebsRole, err := iam.NewRole(ctx, name+"-ebs-csi", &iam.RoleArgs{
 		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, EBSCSIServiceAccount),
@@ -296,14 +368,12 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	}
 	addonArgs := &awseks.AddonArgs{
 		ClusterName:              c.Name,
-		AddonName:                pulumi.String("aws-ebs-csi-driver"),
+		AddonName:                pulumi.String(AddonEBSCSI),
+		AddonVersion:             c.addonVersion(ctx, AddonEBSCSI, args),
 		ServiceAccountRoleArn:    ebsRole.Arn,
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
 		Tags:                     tags,
-	}
-	if args.EBSCSIAddonVersion != "" {
-		addonArgs.AddonVersion = pulumi.String(args.EBSCSIAddonVersion)
 	}
 	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(append(ebsPolicies, c.Ready...)))
 	if err != nil {
@@ -365,6 +435,28 @@ func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args 
 			"region":       pulumi.String(args.Region),
 			"vpcId":        args.VpcID,
 			"replicaCount": pulumi.Int(2),
+			// The controller's webhook refuses every Service and Ingress
+			// create while no replica runs; the chart's default is only a
+			// preferred anti-affinity and no PDB (eks-charts
+			// aws-load-balancer-controller values.yaml: podDisruptionBudget
+			// {}, topologySpreadConstraints {}, rendered as given into the
+			// PodDisruptionBudget and the Deployment's pod spec).
+			"podDisruptionBudget": pulumi.Map{"maxUnavailable": pulumi.Int(1)},
+			"topologySpreadConstraints": pulumi.Array{pulumi.Map{
+				"maxSkew":           pulumi.Int(1),
+				"topologyKey":       pulumi.String("topology.kubernetes.io/zone"),
+				"whenUnsatisfiable": pulumi.String("DoNotSchedule"),
+				// Nodes of a lost zone are tainted unreachable and then
+				// do not count as a domain (Kubernetes, Pod Topology
+				// Spread Constraints: nodeTaintsPolicy).
+				"nodeTaintsPolicy": pulumi.String("Honor"),
+				"labelSelector": pulumi.Map{"matchLabels": pulumi.StringMap{
+					// The chart's selector labels (_helpers.tpl,
+					// aws-load-balancer-controller.selectorLabels).
+					"app.kubernetes.io/name":     pulumi.String("aws-load-balancer-controller"),
+					"app.kubernetes.io/instance": pulumi.String("aws-load-balancer-controller"),
+				}},
+			}},
 			"serviceAccount": pulumi.Map{
 				"create": pulumi.Bool(true),
 				"name":   pulumi.String(ALBServiceAccount),
@@ -416,3 +508,23 @@ func ebsKMSPolicy(keys []string) string {
 }
 
 func authModePtr(m eks.AuthenticationMode) *eks.AuthenticationMode { return &m }
+
+// ControlPlaneLogGroup is the CloudWatch log group EKS writes a cluster's
+// control-plane logs to (EKS user guide, control-plane-logs).
+func ControlPlaneLogGroup(cluster string) string { return "/aws/eks/" + cluster + "/cluster" }
+
+// addonVersion is the add-on's version: pinned in config, or the version EKS
+// names as the default for the cluster's Kubernetes version (the provider's
+// aws_eks_addon_version data source, EKS DescribeAddonVersions with
+// kubernetesVersion; mostRecent false picks the one marked defaultVersion),
+// so raising anka:cluster.version upgrades every add-on with it.
+func (c *Cluster) addonVersion(ctx *pulumi.Context, addon string, args Args) pulumi.StringInput {
+	if v := args.Addons[addon].Version; v != "" {
+		return pulumi.String(v)
+	}
+	return awseks.GetAddonVersionOutput(ctx, awseks.GetAddonVersionOutputArgs{
+		AddonName:         pulumi.String(addon),
+		KubernetesVersion: pulumi.String(args.Version),
+		MostRecent:        pulumi.Bool(false),
+	}, pulumi.Parent(c)).Version()
+}

@@ -712,7 +712,7 @@ func (a Args) validateTLS(p *validation.Problems) {
 	case t.Certificate == "":
 		p.Addf("anka:edge.tls.certificate", "is required with anka:edge.tls.privateKey: the PEM certificate chain, leaf first")
 	case t.PrivateKey == "":
-		p.Addf("anka:edge.tls.privateKey", "is required with anka:edge.tls.certificate: set it as a secret, pulumi config set --secret --path anka:edge.tls.privateKey \"$(cat tls.key)\"")
+		p.Addf("anka:edge.tls.privateKey", "is required with anka:edge.tls.certificate: set it as a secret, pulumi config set --secret --path anka:edge.tls.privateKey < tls.key")
 	default:
 		checkServerPair(p, t.Certificate, t.PrivateKey, a.ControllerHostname, a.RegistryHostname)
 	}
@@ -732,7 +732,7 @@ func (a Args) validateTLS(p *validation.Problems) {
 			p.Addf("anka:edge.mtls.caSecretName", "must be a Secret name, got %q", m.CASecretName)
 		}
 	case m.CACertificate == "":
-		p.Addf("anka:edge.mtls.caCertificate", "is required in mode %s: the PEM CA bundle client certificates must chain to (set it as a secret: pulumi config set --secret --path anka:edge.mtls.caCertificate \"$(cat ca.crt)\"), or anka:edge.mtls.caSecretName naming a Secret with ca.crt, or set %s to \"off\"", a.Mode, nginxconf.KeyClientVerify)
+		p.Addf("anka:edge.mtls.caCertificate", "is required in mode %s: the PEM CA bundle client certificates must chain to (set it as a secret: pulumi config set --secret --path anka:edge.mtls.caCertificate < client-ca.pem), or anka:edge.mtls.caSecretName naming a Secret with ca.crt, or set %s to \"off\"", a.Mode, nginxconf.KeyClientVerify)
 	}
 	cas := checkCABundle(p, m.CACertificate)
 	if m.CRL != "" {

@@ -5,8 +5,10 @@ package network
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -196,8 +198,21 @@ func (n *Network) fromStack(ctx *pulumi.Context, name string, args Args, parent 
 		return err
 	}
 	n.VpcID = ref.GetStringOutput(pulumi.String("vpcId"))
-	n.PrivateSubnetIDs = ref.GetOutput(pulumi.String("privateSubnetIds")).ApplyT(toStrings).(pulumi.StringArrayOutput)
-	n.PublicSubnetIDs = ref.GetOutput(pulumi.String("publicSubnetIds")).ApplyT(toStrings).(pulumi.StringArrayOutput)
+	// The subnets are taken by index, one per zone of
+	// anka:network.availabilityZones (node groups, etcd's zones): check the
+	// referenced stack's lists against them. Stack outputs are known at
+	// preview (the engine reads the referenced stack then), so an error here
+	// fails preview, before any node group is planned in the wrong zone.
+	checked := pulumi.All(
+		ref.GetOutput(pulumi.String("privateSubnetIds")),
+		ref.GetOutput(pulumi.String("publicSubnetIds")),
+		ref.GetOutput(pulumi.String("availabilityZones")),
+	).ApplyT(func(v []any) (map[string][]string, error) {
+		s, err := checkStackSubnets(args, v[0], v[1], v[2])
+		return map[string][]string{"private": s.Private, "public": s.Public}, err
+	}).(pulumi.StringArrayMapOutput)
+	n.PrivateSubnetIDs = checked.MapIndex(pulumi.String("private"))
+	n.PublicSubnetIDs = checked.MapIndex(pulumi.String("public"))
 	n.PrivateRouteTableIDs = pulumi.StringArray{}.ToStringArrayOutput()
 	// Registry pushes to S3 and ECR layer pulls should not cross the NAT
 	// gateways; this stack cannot see the other stack's route tables, so it
@@ -210,6 +225,47 @@ func (n *Network) fromStack(ctx *pulumi.Context, name string, args Args, parent 
 		return id
 	}).(pulumi.StringOutput)
 	return nil
+}
+
+// stackSubnets are the subnet lists read from the referenced stack.
+type stackSubnets struct{ Private, Public []string }
+
+// checkStackSubnets checks the referenced stack's outputs against
+// anka:network.availabilityZones: as many private and public subnets as
+// zones, and, when that stack exports availabilityZones, the same zones in
+// the same order. Every problem names the key to fix.
+func checkStackSubnets(args Args, private, public, zones any) (stackSubnets, error) {
+	var p validation.Problems
+	var out stackSubnets
+	var err error
+	if out.Private, err = toStrings(private); err != nil {
+		p.Addf("anka:network.stackRef", "%s: output privateSubnetIds: %v", args.StackRef, err)
+	}
+	if out.Public, err = toStrings(public); err != nil {
+		p.Addf("anka:network.stackRef", "%s: output publicSubnetIds: %v", args.StackRef, err)
+	}
+	if err := p.Err(); err != nil {
+		return out, err
+	}
+	want := len(args.AvailabilityZones)
+	for _, list := range []struct {
+		name string
+		ids  []string
+	}{{"privateSubnetIds", out.Private}, {"publicSubnetIds", out.Public}} {
+		if len(list.ids) != want {
+			p.Addf("anka:network.availabilityZones", "lists %d zones %v but anka:network.stackRef %s exports %d %s: subnets are taken by index, one per zone in this order; list the referenced stack's zones in its subnet order", want, args.AvailabilityZones, args.StackRef, len(list.ids), list.name)
+		}
+	}
+	if zones != nil {
+		exported, err := toStrings(zones)
+		switch {
+		case err != nil:
+			p.Addf("anka:network.stackRef", "%s: output availabilityZones: %v", args.StackRef, err)
+		case !slices.Equal(exported, args.AvailabilityZones):
+			p.Addf("anka:network.availabilityZones", "must be the zones of anka:network.stackRef %s in its subnet order %v, got %v: subnets are taken by index, so another order puts node groups and etcd members in the wrong zone", args.StackRef, exported, args.AvailabilityZones)
+		}
+	}
+	return out, p.Err()
 }
 
 func toStrings(v any) ([]string, error) {

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -48,12 +49,12 @@ func TestNetworkNATPerZoneOrSingle(t *testing.T) {
 func TestNetworkFromStackReference(t *testing.T) {
 	rec := harness.NewRecorder()
 	rec.StackOutputs["acme/network/prod"] = map[string]any{
-		"vpcId": "vpc-123", "privateSubnetIds": []any{"subnet-a", "subnet-b", "subnet-c"}, "publicSubnetIds": []any{"subnet-d"},
+		"vpcId": "vpc-123", "privateSubnetIds": []any{"subnet-a", "subnet-b", "subnet-c"}, "publicSubnetIds": []any{"subnet-d", "subnet-e", "subnet-f"},
 	}
 	var got []string
 	endpoint := "unset"
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod"})
+		n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod", AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"}})
 		if err != nil {
 			return err
 		}
@@ -73,4 +74,56 @@ func TestNetworkFromStackReference(t *testing.T) {
 func TestNetworkValidation(t *testing.T) {
 	err := Args{AvailabilityZones: []string{"a", "b", "c", "d", "e", "f", "g"}, CIDR: "10.0.0.0/8", NatGateways: "x"}.Validate()
 	assert.Equal(t, []string{"anka:network.cidr", "anka:network.availabilityZones", "anka:network.natGateways", "aws:region"}, validation.Keys(err))
+}
+
+// TestNetworkStackRefSubnetsMatchZones: the referenced stack's subnets are
+// taken by index, one per zone: preview fails, naming the key, when their
+// count differs from anka:network.availabilityZones or the referenced stack
+// exports its zones in another order.
+func TestNetworkStackRefSubnetsMatchZones(t *testing.T) {
+	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+	three := []any{"subnet-a", "subnet-b", "subnet-c"}
+	cases := []struct {
+		name    string
+		outputs map[string]any
+		key     string
+		msg     string
+	}{
+		{"matching, zones exported", map[string]any{"privateSubnetIds": three, "publicSubnetIds": three, "availabilityZones": []any{"us-east-1a", "us-east-1b", "us-east-1c"}}, "", ""},
+		{"matching, no zones exported", map[string]any{"privateSubnetIds": three, "publicSubnetIds": three}, "", ""},
+		{"two private subnets", map[string]any{"privateSubnetIds": three[:2], "publicSubnetIds": three}, "anka:network.availabilityZones", "exports 2 privateSubnetIds"},
+		{"four public subnets", map[string]any{"privateSubnetIds": three, "publicSubnetIds": append([]any{"subnet-d"}, three...)}, "anka:network.availabilityZones", "exports 4 publicSubnetIds"},
+		{"zones in another order", map[string]any{"privateSubnetIds": three, "publicSubnetIds": three, "availabilityZones": []any{"us-east-1b", "us-east-1a", "us-east-1c"}}, "anka:network.availabilityZones", "in its subnet order [us-east-1b us-east-1a us-east-1c]"},
+		{"subnets not a list", map[string]any{"privateSubnetIds": "subnet-a", "publicSubnetIds": three}, "anka:network.stackRef", "output privateSubnetIds"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := harness.NewRecorder()
+			tc.outputs["vpcId"] = "vpc-123"
+			rec.StackOutputs["acme/network/prod"] = tc.outputs
+			var got []string
+			err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+				n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod", AvailabilityZones: zones})
+				if err != nil {
+					return err
+				}
+				// What the node groups do: consume the subnets.
+				_, err = ec2.NewSecurityGroup(ctx, "consumer", &ec2.SecurityGroupArgs{
+					Description: n.PrivateSubnetIDs.Index(pulumi.Int(0)),
+					Tags:        pulumi.StringMap{"public": n.PublicSubnetIDs.Index(pulumi.Int(0))},
+				})
+				n.PrivateSubnetIDs.ApplyT(func(ids []string) []string { got = ids; return ids })
+				return err
+			})
+			if tc.key == "" {
+				require.NoError(t, err)
+				assert.Equal(t, []string{"subnet-a", "subnet-b", "subnet-c"}, got)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tc.key+" ")
+			assert.ErrorContains(t, err, tc.msg)
+			assert.Empty(t, rec.ByType("aws:ec2/securityGroup:SecurityGroup"), "nothing consuming the subnets is planned")
+		})
+	}
 }

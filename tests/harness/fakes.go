@@ -98,6 +98,13 @@ func fakeOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
 	return out
 }
 
+// FakeAddonVersion is the version the mocked aws:eks/getAddonVersion
+// returns for an add-on on a Kubernetes version: v1.35.0-eksbuild.1 for any
+// add-on on 1.35 (the add-on's name does not change it).
+func FakeAddonVersion(_, kubernetesVersion string) string {
+	return "v" + kubernetesVersion + ".0-eksbuild.1"
+}
+
 // fakeCall answers the invokes the program makes.
 func fakeCall(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -109,6 +116,14 @@ func fakeCall(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"endpoint":   "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com",
 			"identities": []any{map[string]any{"oidcs": []any{map[string]any{"issuer": OIDCIssuer}}}},
 			"vpcConfig":  map[string]any{"clusterSecurityGroupId": "sg-cluster0123456789"},
+		}), nil
+	case "aws:eks/getAddonVersion:getAddonVersion":
+		// A version per add-on and Kubernetes version, shaped like EKS's
+		// (vX.Y.Z-eksbuild.N), so a version change shows in golden files.
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"addonName":         args.Args["addonName"].StringValue(),
+			"kubernetesVersion": args.Args["kubernetesVersion"].StringValue(),
+			"version":           FakeAddonVersion(args.Args["addonName"].StringValue(), args.Args["kubernetesVersion"].StringValue()),
 		}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/test"}), nil

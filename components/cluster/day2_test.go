@@ -1,0 +1,169 @@
+package cluster
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// registration is what the engine receives besides inputs: the options the
+// recorder does not keep (ignoreChanges, deleteBeforeReplace).
+type registration struct {
+	ignoreChanges       []string
+	deleteBeforeReplace bool
+}
+
+func runEKS(t *testing.T, a Args) (*harness.Recorder, map[string]registration) {
+	t.Helper()
+	rec := harness.NewRecorder()
+	var mu sync.Mutex
+	regs := map[string]registration{}
+	rec.Outputs = func(args pulumi.MockResourceArgs) resource.PropertyMap {
+		if rpc := args.RegisterRPC; rpc != nil {
+			mu.Lock()
+			regs[args.Name] = registration{ignoreChanges: rpc.GetIgnoreChanges(), deleteBeforeReplace: rpc.GetDeleteBeforeReplace()}
+			mu.Unlock()
+		}
+		return nil
+	}
+	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "cluster", a)
+		return err
+	}))
+	return rec, regs
+}
+
+func dependsOn(r harness.Resource, typ, name string) bool {
+	return slices.ContainsFunc(r.DependsOn, func(urn string) bool { return strings.HasSuffix(urn, typ+"::"+name) })
+}
+
+const nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+
+// TestClusterNodeGroupsReplaceZoneByZoneCreateBeforeDelete: node groups are
+// named by prefix (the provider adds a unique suffix, so a replacement is
+// created before the old group is deleted) and each zone's group waits for
+// the previous zone's, so replacements and launch-template updates roll one
+// zone at a time.
+func TestClusterNodeGroupsReplaceZoneByZoneCreateBeforeDelete(t *testing.T) {
+	rec, regs := runEKS(t, eksArgs())
+	zones := eksArgs().AvailabilityZones
+	for i, zone := range zones {
+		g := rec.Get(t, nodeGroupType, "cluster-nodes-"+zone)
+		assert.Equal(t, "anka-test-"+zone+"-", g.Inputs["nodeGroupNamePrefix"].StringValue())
+		_, fixed := g.Inputs["nodeGroupName"]
+		assert.False(t, fixed, "a fixed nodeGroupName forces delete-before-replace")
+		assert.False(t, regs[g.Name].deleteBeforeReplace)
+		for j, other := range zones {
+			want := j == i-1
+			assert.Equal(t, want, dependsOn(g, nodeGroupType, "cluster-nodes-"+other), "%s depends on %s: want %v", zone, other, want)
+		}
+	}
+	a := eksArgs()
+	a.Name = strings.Repeat("n", 26)
+	assert.Equal(t, []string{"anka:cluster.name"}, validation.Keys(a.Validate()), "prefix %q is longer than %d", nodeGroupNamePrefix(a.Name, "us-east-1a"), NodeGroupNamePrefixMax)
+}
+
+// TestClusterNodeGroupSizeFollowsConfig: no autoscaler is installed, so the
+// desired size is managed from config, not ignored on change.
+func TestClusterNodeGroupSizeFollowsConfig(t *testing.T) {
+	a := eksArgs()
+	a.Nodes = NodeGroupArgs{MinPerZone: 2, DesiredPerZone: 3, MaxPerZone: 4}
+	rec, regs := runEKS(t, a)
+	groups := rec.ByType(nodeGroupType)
+	require.Len(t, groups, 3)
+	for _, g := range groups {
+		sc := g.Inputs["scalingConfig"].ObjectValue()
+		assert.Equal(t, []float64{2, 3, 4}, []float64{sc["minSize"].NumberValue(), sc["desiredSize"].NumberValue(), sc["maxSize"].NumberValue()})
+		assert.Empty(t, regs[g.Name].ignoreChanges, "%s: a desiredPerZone change must reach EKS", g.Name)
+	}
+	a.Nodes = NodeGroupArgs{MinPerZone: 3, DesiredPerZone: 2, MaxPerZone: 4}
+	err := a.Validate()
+	assert.Equal(t, []string{"anka:cluster.nodes.desiredPerZone"}, validation.Keys(err))
+	assert.ErrorContains(t, err, "between anka:cluster.nodes.minPerZone (3) and anka:cluster.nodes.maxPerZone (4), got 2")
+}
+
+// TestClusterAddonsFollowClusterVersion: vpc-cni, kube-proxy, CoreDNS and
+// the EBS CSI driver are EKS add-ons whose version is EKS's default for
+// anka:cluster.version unless pinned in anka:cluster.addons.<name>.version.
+func TestClusterAddonsFollowClusterVersion(t *testing.T) {
+	for _, version := range []string{"1.34", "1.35"} {
+		a := eksArgs()
+		a.Version = version
+		a.Addons = map[string]AddonConfig{AddonCoreDNS: {Version: "v1.11.4-eksbuild.2"}}
+		rec, _ := runEKS(t, a)
+		got := map[string]string{}
+		for _, r := range rec.ByType("aws:eks/addon:Addon") {
+			got[r.Inputs["addonName"].StringValue()] = r.Inputs["addonVersion"].StringValue()
+		}
+		assert.Equal(t, map[string]string{
+			AddonVPCCNI:    harness.FakeAddonVersion(AddonVPCCNI, version),
+			AddonKubeProxy: harness.FakeAddonVersion(AddonKubeProxy, version),
+			AddonCoreDNS:   "v1.11.4-eksbuild.2",
+			AddonEBSCSI:    harness.FakeAddonVersion(AddonEBSCSI, version),
+		}, got, version)
+		coredns := rec.Get(t, "aws:eks/addon:Addon", "cluster-coredns")
+		for _, zone := range a.AvailabilityZones {
+			assert.True(t, dependsOn(coredns, nodeGroupType, "cluster-nodes-"+zone), "CoreDNS needs nodes to become ACTIVE")
+		}
+		g := rec.Get(t, nodeGroupType, "cluster-nodes-us-east-1a")
+		assert.True(t, dependsOn(g, "aws:eks/addon:Addon", "cluster-kube-proxy"))
+	}
+	a := eksArgs()
+	a.Addons = map[string]AddonConfig{"metrics-server": {}, AddonEBSCSI: {Version: "1.2"}}
+	assert.Equal(t, []string{"anka:cluster.addons.aws-ebs-csi-driver.version", "anka:cluster.addons.metrics-server"}, validation.Keys(a.Validate()))
+}
+
+// TestClusterControlPlaneLogGroupBeforeCluster: the stack owns
+// /aws/eks/<name>/cluster with a retention, created before the cluster.
+func TestClusterControlPlaneLogGroupBeforeCluster(t *testing.T) {
+	rec, _ := runEKS(t, eksArgs())
+	lg := rec.Get(t, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs")
+	assert.Equal(t, "/aws/eks/anka-test/cluster", lg.Inputs["name"].StringValue())
+	assert.Equal(t, float64(DefaultLogRetentionDays), lg.Inputs["retentionInDays"].NumberValue())
+	assert.True(t, dependsOn(rec.Get(t, "eks:index:Cluster", "cluster-eks"), "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs"))
+
+	a := eksArgs()
+	a.LogRetentionDays = 365
+	rec, _ = runEKS(t, a)
+	assert.Equal(t, float64(365), rec.Get(t, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs").Inputs["retentionInDays"].NumberValue())
+	a.LogRetentionDays = 100
+	assert.Equal(t, []string{"anka:cluster.logRetentionDays"}, validation.Keys(a.Validate()))
+}
+
+// TestClusterPassesNodeRoleToPulumiEKS: pulumi-eks gets the managed node
+// groups' role, so it creates no instance role of its own.
+func TestClusterPassesNodeRoleToPulumiEKS(t *testing.T) {
+	rec, _ := runEKS(t, eksArgs())
+	eks := rec.Get(t, "eks:index:Cluster", "cluster-eks")
+	role, ok := eks.Inputs["instanceRole"]
+	require.True(t, ok, "instanceRole is passed: %v", eks.Inputs)
+	require.True(t, role.IsResourceReference(), "%v", role)
+	assert.True(t, strings.HasSuffix(string(role.ResourceReferenceValue().URN), "aws:iam/role:Role::cluster-node"), "%v", role)
+	_, many := eks.Inputs["instanceRoles"]
+	assert.False(t, many)
+}
+
+// TestClusterALBControllerSurvivesDrainsAndZones: the controller's webhook
+// must keep a replica: a PDB and a hard zone spread.
+func TestClusterALBControllerSurvivesDrainsAndZones(t *testing.T) {
+	rec, _ := runEKS(t, eksArgs())
+	values := rec.Get(t, "kubernetes:helm.sh/v3:Release", "cluster-alb-controller").Inputs["values"].ObjectValue()
+	assert.Equal(t, float64(1), values["podDisruptionBudget"].ObjectValue()["maxUnavailable"].NumberValue())
+	tsc := values["topologySpreadConstraints"].ArrayValue()
+	require.Len(t, tsc, 1)
+	c := tsc[0].ObjectValue()
+	assert.Equal(t, "topology.kubernetes.io/zone", c["topologyKey"].StringValue())
+	assert.Equal(t, "DoNotSchedule", c["whenUnsatisfiable"].StringValue())
+	assert.Equal(t, float64(1), c["maxSkew"].NumberValue())
+	sel := c["labelSelector"].ObjectValue()["matchLabels"].ObjectValue()
+	assert.Equal(t, "aws-load-balancer-controller", sel["app.kubernetes.io/name"].StringValue())
+	assert.Equal(t, "aws-load-balancer-controller", sel["app.kubernetes.io/instance"].StringValue())
+}
