@@ -99,7 +99,7 @@ func prepare(c Command, backend string) (run string, skip string, err error) {
 	text = secretsProvID.ReplaceAllString(text, "--secrets-provider passphrase")
 	text = opensslRand.ReplaceAllStringFunc(text, func(m string) string {
 		n := 0
-		fmt.Sscan(opensslRand.FindStringSubmatch(m)[2], &n)
+		_, _ = fmt.Sscan(opensslRand.FindStringSubmatch(m)[2], &n)
 		return strings.Repeat("a1", n)
 	})
 	var missing []string
