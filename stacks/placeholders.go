@@ -42,15 +42,16 @@ func (c Config) deploysToAWS() bool {
 	return c.Cluster.Mode != cluster.ModeExisting || c.Etcd.AWS
 }
 
-// checkPlaceholders warns about each placeholder at preview, so the example
-// stack files still preview in CI, and refuses them on `up` of a stack that
-// deploys to AWS, where each would fail late or lock someone out.
+// checkPlaceholders warns about each placeholder at preview of a stack that
+// deploys to AWS, so the example stack files still preview in CI, and
+// refuses them on its `up`, where each would fail late or lock someone out.
 func (c Config) checkPlaceholders(ctx *pulumi.Context) error {
 	found := c.Placeholders()
-	if len(found) == 0 {
+	if len(found) == 0 || !c.deploysToAWS() {
+		// Off AWS (the local control plane) nothing checks these names.
 		return nil
 	}
-	if ctx.DryRun() || !c.deploysToAWS() {
+	if ctx.DryRun() {
 		for _, f := range found {
 			_ = ctx.Log.Warn(f.String()+"; replace it before `pulumi up`", nil)
 		}

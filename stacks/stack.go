@@ -47,7 +47,11 @@ func Run(ctx *pulumi.Context) error {
 	if plan, ok, _ := cfg.CapacityPlan(); ok {
 		_ = ctx.Log.Info(plan.String(), nil)
 	}
-	_ = ctx.Log.Info(cfg.Estimate().String(), nil)
+	if cfg.deploysToAWS() {
+		// A stack on a cluster outside AWS (the local control plane) has
+		// no AWS bill to estimate.
+		_ = ctx.Log.Info(cfg.Estimate().String(), nil)
+	}
 	st, err := New(ctx, cfg)
 	if err != nil {
 		return err
@@ -97,10 +101,16 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	ea := cfg.Etcd
-	ea.StorageClassName = st.Storage.ClassName
-	ea.DiskCheckStorageClassName = st.Storage.DiskCheckClassName
+	// The classes by their configured names, plain strings, and no
+	// dependency on the class resources: a storage change replaces a class
+	// (delete before replace), and a dependent StatefulSet would be replaced
+	// with it. On the first up a claim whose class comes a moment later
+	// still binds; the members' order comes from the namespace.
+	className := cfg.Storage.Etcd.WithDefaults().ClassName
+	ea.StorageClassName = pulumi.String(className)
+	ea.DiskCheckStorageClassName = pulumi.String(className + storage.DiskCheckSuffix)
 	ea.OIDCProviderArn = st.Cluster.OIDCProviderArn
-	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Storage.Class})); err != nil {
+	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource})); err != nil {
 		return nil, err
 	}
 
