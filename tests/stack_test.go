@@ -130,7 +130,14 @@ func TestStackEtcdStorageClass(t *testing.T) {
 		assert.Equal(t, "Retain", sc.Inputs["reclaimPolicy"].StringValue())
 		assert.Equal(t, "WaitForFirstConsumer", sc.Inputs["volumeBindingMode"].StringValue())
 		assert.True(t, sc.Inputs["allowVolumeExpansion"].BoolValue())
-		assert.True(t, sc.RetainOnDelete, "the StorageClass must survive pulumi destroy")
+		// A parameter change replaces the class (delete before replace); a
+		// retained old class would make the replacement's create fail.
+		assert.False(t, sc.RetainOnDelete, "the StorageClass must not be retained: its replacement would upsert onto it")
+		for _, sts := range run.rec.ByType("kubernetes:apps/v1:StatefulSet") {
+			for _, dep := range sts.DependsOn {
+				assert.NotContains(t, dep, "StorageClass", "the StatefulSet %s must not depend on a StorageClass: its replacement would replace the StatefulSet", sts.Name)
+			}
+		}
 		got := map[string]string{}
 		for k, v := range sc.Inputs["parameters"].ObjectValue() {
 			got[string(k)] = v.StringValue()

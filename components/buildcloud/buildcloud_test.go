@@ -600,7 +600,7 @@ func TestBuildCloudFSxStorage(t *testing.T) {
 				assert.Equal(t, "bc-registry-nfs-id", r.Inputs["securityGroupId"].StringValue())
 				_, cidr := r.Inputs["cidrIpv4"]
 				assert.False(t, cidr, "%s has no CIDR source", r.Name)
-				assert.True(t, r.RetainOnDelete, "%s stays while the retained file system uses it", r.Name)
+				assert.False(t, r.RetainOnDelete, "%s sits in the stack's VPC: destroy deletes it after the file system", r.Name)
 				got = append(got, r.Inputs["ipProtocol"].StringValue()+" "+r.Inputs["fromPort"].String()+"-"+r.Inputs["toPort"].String())
 			}
 			assert.ElementsMatch(t, []string{
@@ -1268,4 +1268,66 @@ func TestBuildCloudRolloutsHaveCustomTimeoutsCoveringTheDrains(t *testing.T) {
 	reg := rec.Get(t, tDeployment, "bc-registry")
 	assert.Equal(t, "3h46m30s", reg.CustomTimeouts.Update, "3 × (3600 grace + 120 schedule + 600 startup + 10 ready) + 600")
 	assert.Equal(t, "1h10m0s", reg.CustomTimeouts.Delete, "3600 grace + 600")
+}
+
+// TestBuildCloudTeardownKeepsTheDataNotTheNetwork: what `pulumi destroy`
+// keeps of the Registry's storage is the data (the file system, protected
+// and retained), never something that sits in the stack's VPC: a retained
+// security group, rule or mount target outlives destroy and makes the
+// deletion of the subnets and the VPC fail (DependencyViolation). The file
+// system depends on its group and rules (and the mount targets on the
+// group, rules and file system), so destroy deletes them only after what
+// uses them.
+func TestBuildCloudTeardownKeepsTheDataNotTheNetwork(t *testing.T) {
+	for _, mode := range []string{StorageFSxOpenZFS, StorageEFS} {
+		t.Run(mode, func(t *testing.T) {
+			rec, _ := deploy(t, storageArgs(mode))
+			fsType := map[string]string{StorageFSxOpenZFS: tFSx, StorageEFS: tEFS}[mode]
+			fs := rec.Get(t, fsType, "bc-registry")
+			assert.True(t, fs.Protect && fs.RetainOnDelete, "the file system (the data) is protected and retained")
+
+			sgName := map[string]string{StorageFSxOpenZFS: "bc-registry-nfs", StorageEFS: "bc-registry-efs"}[mode]
+			sg := rec.Get(t, tSG, sgName)
+			assert.False(t, sg.RetainOnDelete, "the NFS security group sits in the VPC: a retained group blocks the VPC's deletion")
+			assert.False(t, sg.Protect)
+			rules := rec.ByType(tSGIngress)
+			require.NotEmpty(t, rules)
+			for _, r := range rules {
+				assert.False(t, r.RetainOnDelete, "%s is not retained", r.Name)
+				assert.True(t, dependsOn(r, sg), "%s is deleted before its group", r.Name)
+			}
+			users := []harness.Resource{}
+			if mode == StorageFSxOpenZFS {
+				users = append(users, fs)
+			} else {
+				mts := rec.ByType(tMountTarget)
+				require.Len(t, mts, 3)
+				for _, mt := range mts {
+					assert.False(t, mt.RetainOnDelete, "mount target %s is a network interface in a stack subnet: not retained", mt.Name)
+					assert.False(t, mt.Protect)
+					assert.True(t, dependsOn(mt, fs), "%s goes before the file system entry", mt.Name)
+				}
+				users = append(users, mts...)
+				// the backup policy belongs to the kept file system
+				assert.True(t, rec.Get(t, "aws:efs/backupPolicy:BackupPolicy", "bc-registry").RetainOnDelete)
+			}
+			for _, u := range users {
+				assert.True(t, dependsOn(u, sg), "%s %s uses the group: destroy deletes the group after it", u.Type, u.Name)
+				for _, r := range rules {
+					assert.True(t, dependsOn(u, r), "%s %s is created after rule %s and deleted before it", u.Type, u.Name, r.Name)
+				}
+			}
+		})
+	}
+}
+
+// dependsOn: r names other among its dependencies (the engine's URNs carry
+// the parent types, the recorder's do not: compare type and name).
+func dependsOn(r, other harness.Resource) bool {
+	for _, d := range r.DependsOn {
+		if strings.HasSuffix(d, other.Type+"::"+other.Name) {
+			return true
+		}
+	}
+	return false
 }

@@ -81,9 +81,17 @@ func nonEmpty(in pulumi.StringInput, key, msg string) pulumi.StringOutput {
 }
 
 // nfsSecurityGroup admits NFS only from the nodes' security group.
+//
+// The group and its rules are not retained: they sit in the stack's VPC, and
+// a retained group would outlive `pulumi destroy` and block the VPC's
+// deletion (DependencyViolation). What is kept is the data (the file
+// system); the file system depends on the group and its rules, so destroy
+// deletes them only after the file system (FSx: deleted by hand with a
+// final backup before destroy, docs/operations.md; EFS: the mount targets,
+// the group's only other users, go first).
 func (bc *BuildCloud) nfsSecurityGroup(ctx *pulumi.Context, role, description string, ports [][2]int, protocols []string) (*ec2.SecurityGroup, []pulumi.Resource, error) {
 	a := bc.args
-	opts := []pulumi.ResourceOption{pulumi.Parent(bc), pulumi.RetainOnDelete(true)}
+	opts := []pulumi.ResourceOption{pulumi.Parent(bc)}
 	sg, err := ec2.NewSecurityGroup(ctx, bc.name+"-"+role, &ec2.SecurityGroupArgs{
 		VpcId:       a.VpcID,
 		Description: pulumi.String(description),
@@ -201,6 +209,13 @@ func (bc *BuildCloud) fsxStorage(ctx *pulumi.Context) (*storageResult, error) {
 	} else {
 		fsArgs.SubnetIds = pulumi.StringArray{subnets.Index(pulumi.Int(0))}
 	}
+	// Protected and retained: `pulumi destroy` never deletes the data. The
+	// file system's network interfaces sit in the private subnets and use
+	// the NFS group, so it cannot outlive the stack's network: the
+	// documented teardown deletes it first, with a final backup (`aws fsx
+	// delete-file-system --open-zfs-configuration SkipFinalBackup=false`),
+	// then `pulumi destroy` drops it from the state and deletes the group,
+	// the subnets and the VPC after it (it depends on all of them).
 	fs, err := fsx.NewOpenZfsFileSystem(ctx, bc.name+"-registry", fsArgs,
 		pulumi.Parent(bc), pulumi.Protect(true), pulumi.RetainOnDelete(true), pulumi.DependsOn(rules))
 	if err != nil {
@@ -248,6 +263,10 @@ func (bc *BuildCloud) efsStorage(ctx *pulumi.Context) (*storageResult, error) {
 		fsArgs.KmsKeyId = pulumi.String(a.Registry.EFS.KMSKeyArn)
 	}
 	keep := []pulumi.ResourceOption{pulumi.Parent(bc), pulumi.RetainOnDelete(true)}
+	// The file system is regional (no network interface of its own) and
+	// outlives `pulumi destroy` with its backup policy; the mount targets
+	// are its network interfaces in the stack's subnets, so they are not
+	// retained: destroy deletes them, then the NFS group, then the subnets.
 	fs, err := efs.NewFileSystem(ctx, bc.name+"-registry", fsArgs, pulumi.Parent(bc), pulumi.Protect(true), pulumi.RetainOnDelete(true))
 	if err != nil {
 		return nil, err
@@ -266,7 +285,7 @@ func (bc *BuildCloud) efsStorage(ctx *pulumi.Context) (*storageResult, error) {
 			FileSystemId:   fs.ID(),
 			SubnetId:       subnets.Index(pulumi.Int(i)),
 			SecurityGroups: pulumi.StringArray{sg.ID()},
-		}, keep...)
+		}, pulumi.Parent(bc), pulumi.DependsOn(rules))
 		if err != nil {
 			return nil, err
 		}

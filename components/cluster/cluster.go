@@ -304,6 +304,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 			CapacityType:        pulumi.String(args.Nodes.CapacityType),
 			InstanceTypes:       pulumi.ToStringArray(args.Nodes.InstanceTypes),
 			Version:             pulumi.String(args.Version),
+			ForceUpdateVersion:  pulumi.Bool(false), // never delete pods a drain left (docs/operations.md)
 			// Managed from config: no autoscaler is installed, so
 			// desiredSize is not ignored on change.
 			ScalingConfig: awseks.NodeGroupScalingConfigArgs{

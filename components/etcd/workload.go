@@ -4,9 +4,11 @@ import (
 	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -98,8 +100,29 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 		}
 	}
 
+	md := meta(s.StatefulSetName, args.Namespace)
+	if args.StorageFingerprint != "" {
+		// What the volumes are provisioned with: a storage change updates
+		// this in place (metadata only, no rollout), and the hook below
+		// warns at preview how to change the existing volumes.
+		md.Annotations = pulumi.StringMap{storage.ParametersAnnotation: pulumi.String(args.StorageFingerprint)}
+	}
+	hook, err := ctx.RegisterResourceHook(name+"-storage-change", func(h *pulumi.ResourceHookArgs) error {
+		warning := storage.ChangeWarning(annotation(h.OldInputs), annotation(h.NewInputs), claimClass(h.NewInputs),
+			args.Namespace, claimNames(s))
+		if warning != "" {
+			// No LogArgs.Resource: it would wait for the StatefulSet's URN,
+			// which waits for this hook.
+			_ = ctx.Log.Warn(warning, nil)
+		}
+		return nil
+	}, &pulumi.ResourceHookOptions{OnDryRun: true})
+	if err != nil {
+		return nil, err
+	}
+
 	sts, err := appsv1.NewStatefulSet(ctx, name, &appsv1.StatefulSetArgs{
-		Metadata: meta(s.StatefulSetName, args.Namespace),
+		Metadata: md,
 		Spec: appsv1.StatefulSetSpecArgs{
 			ServiceName: headless.Metadata.Name().Elem(),
 			Replicas:    pulumi.Int(args.Replicas),
@@ -171,7 +194,60 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 			},
 		},
 	}, parent, pulumi.DependsOn(deps),
-		// The claim template is immutable; a resize is done on the PVCs.
-		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}))
+		// The claim template is immutable; a resize is done on the PVCs, a
+		// storage change by EBS volume modification (storage.ChangeWarning).
+		// It names the class by its configured name, a plain string: the
+		// class resource is replaced on a parameter change, and nothing here
+		// may depend on it.
+		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}),
+		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeUpdate: []*pulumi.ResourceHook{hook}}))
 	return sts, err
+}
+
+// annotation is the storage ParametersAnnotation in a StatefulSet's inputs
+// ("" if absent or not known).
+func annotation(in resource.PropertyMap) string {
+	md, ok := in["metadata"]
+	if !ok || !md.IsObject() {
+		return ""
+	}
+	ann, ok := md.ObjectValue()["annotations"]
+	if !ok || !ann.IsObject() {
+		return ""
+	}
+	v, ok := ann.ObjectValue()[resource.PropertyKey(storage.ParametersAnnotation)]
+	if !ok || !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}
+
+// claimClass is the class the StatefulSet's claim template names.
+func claimClass(in resource.PropertyMap) string {
+	spec, ok := in["spec"]
+	if !ok || !spec.IsObject() {
+		return ""
+	}
+	tpls, ok := spec.ObjectValue()["volumeClaimTemplates"]
+	if !ok || !tpls.IsArray() || len(tpls.ArrayValue()) == 0 || !tpls.ArrayValue()[0].IsObject() {
+		return ""
+	}
+	ts, ok := tpls.ArrayValue()[0].ObjectValue()["spec"]
+	if !ok || !ts.IsObject() {
+		return ""
+	}
+	if c := ts.ObjectValue()["storageClassName"]; c.IsString() {
+		return c.StringValue()
+	}
+	return ""
+}
+
+// claimNames are the members' data claims, as the StatefulSet controller
+// names them.
+func claimNames(s member.Settings) []string {
+	var out []string
+	for i := 0; i < s.Replicas; i++ {
+		out = append(out, fmt.Sprintf("%s-%s-%d", dataVolume, s.StatefulSetName, i))
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 // Package storage provides the StorageClass etcd's volumes are provisioned
 // from: encrypted gp3 with provisioned IOPS or io2 on the EBS CSI driver,
-// bound where the pod lands (WaitForFirstConsumer) and retained on delete.
+// bound where the pod lands (WaitForFirstConsumer), volumes retained
+// (reclaimPolicy Retain). The class itself is replaced, delete before
+// replace, when its parameters change: the API server refuses any update of
+// a StorageClass's parameters, and a bound volume does not need its class.
 package storage
 
 import (
@@ -51,9 +54,16 @@ func Parameters(args Args) map[string]string {
 	return params
 }
 
-// New registers the StorageClass. The class is retained on delete: removing
-// it would not delete volumes, but a later `up` must find the same class the
-// retained PersistentVolumes name.
+// New registers the StorageClasses. A change of parameters (type, IOPS,
+// throughput, KMS key) replaces a class delete-before-replace: its name is
+// fixed and the API server refuses "updates to parameters". Neither class is
+// retained on delete: a retained old class would stay, the replacement's
+// create would upsert onto it and fail. Bound PersistentVolumes (Retain) do
+// not need their class to exist, and volumes provisioned after the change
+// get the new parameters; the existing ones are changed with EBS volume
+// modification (ChangeWarning). Consumers name the class by its configured
+// name, a plain string, so that nothing depends on the class resource and
+// its replacement cascades to nothing.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Storage, error) {
 	args = args.WithDefaults()
 	if err := args.Validate(); err != nil {
@@ -72,7 +82,17 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			}},
 		}}
 	}
-	class := func(role, className, reclaim string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
+	classOpts := []pulumi.ResourceOption{pulumi.Parent(s), pulumi.DeleteBeforeReplace(true)}
+	if ctx.DryRun() {
+		// pulumi-kubernetes previews the replacement's create as a
+		// server-side dry-run apply onto the live object of the same name
+		// (upsertExistingObjects), which the API server refuses: "updates
+		// to parameters are forbidden" (pulumi/pulumi-kubernetes#3767). The
+		// preview leaves the parameters out of the diff; the StatefulSet's
+		// storage hook warns instead that `up` replaces the class.
+		classOpts = append(classOpts, pulumi.IgnoreChanges([]string{"parameters"}))
+	}
+	class := func(role, className, reclaim string) (*storagev1.StorageClass, error) {
 		return storagev1.NewStorageClass(ctx, name+"-"+role, &storagev1.StorageClassArgs{
 			Metadata: metav1.ObjectMetaArgs{
 				Name:   pulumi.String(className),
@@ -84,9 +104,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 			AllowVolumeExpansion: pulumi.Bool(true),
 			AllowedTopologies:    topologies,
-		}, append([]pulumi.ResourceOption{pulumi.Parent(s)}, opts...)...)
+		}, classOpts...)
 	}
-	etcdClass, err := class("etcd", args.ClassName, "Retain", pulumi.RetainOnDelete(true))
+	etcdClass, err := class("etcd", args.ClassName, "Retain")
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,13 @@
 package storage
 
 import (
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,18 +18,34 @@ func TestStorageDefaultsArePinned(t *testing.T) {
 	assert.Equal(t, Args{ClassName: "anka-etcd", Type: "io2", IOPS: 6000}, Args{Type: "io2"}.WithDefaults())
 }
 
-func TestStorageClassIsRetainedEncryptedAndZonal(t *testing.T) {
+func TestStorageClassIsReplacedEncryptedAndZonal(t *testing.T) {
 	rec := harness.NewRecorder()
+	var mu sync.Mutex
+	dbr := map[string]bool{}
+	rec.Outputs = func(args pulumi.MockResourceArgs) resource.PropertyMap {
+		mu.Lock()
+		defer mu.Unlock()
+		dbr[args.Name] = args.RegisterRPC.GetDeleteBeforeReplace()
+		return nil
+	}
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "storage", Args{Type: "gp3", IOPS: 8000, ThroughputMiBps: 500, KMSKeyArn: "arn:aws:kms:us-east-1:123456789012:key/abc", Zones: []string{"a", "b", "c"}})
 		return err
 	})
 	require.NoError(t, err)
+	for _, name := range []string{"storage-etcd", "storage-disk-check"} {
+		sc := rec.Get(t, "kubernetes:storage.k8s.io/v1:StorageClass", name)
+		// The API server refuses updates to parameters and the name is
+		// fixed: delete before replace, and no retained old class for the
+		// replacement's create to upsert onto.
+		assert.False(t, sc.RetainOnDelete, name)
+		assert.True(t, dbr[name], "%s is replaced delete-before-replace", name)
+	}
 	sc := rec.Get(t, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-etcd")
 	assert.Equal(t, "storage", sc.ParentName())
-	assert.True(t, sc.RetainOnDelete)
 	assert.Equal(t, "Retain", sc.Inputs["reclaimPolicy"].StringValue())
 	assert.Equal(t, "WaitForFirstConsumer", sc.Inputs["volumeBindingMode"].StringValue())
+	assert.Equal(t, "Delete", rec.Get(t, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-disk-check").Inputs["reclaimPolicy"].StringValue())
 	params := sc.Inputs["parameters"].ObjectValue()
 	assert.Equal(t, "8000", params["iops"].StringValue())
 	assert.Equal(t, "500", params["throughput"].StringValue())
@@ -60,4 +79,29 @@ func TestStorageValidation(t *testing.T) {
 			assert.Zero(t, rec.Len(), "nothing is registered for invalid args")
 		})
 	}
+}
+
+func TestChangeWarningNamesKeysAndProcedure(t *testing.T) {
+	old := Fingerprint(Args{})
+	claims := []string{"data-etcd-0", "data-etcd-1", "data-etcd-2"}
+	assert.Empty(t, ChangeWarning("", old, "anka-etcd", "anka", claims), "first deployment")
+	assert.Empty(t, ChangeWarning(old, old, "anka-etcd", "anka", claims), "no change")
+
+	w := ChangeWarning(old, Fingerprint(Args{IOPS: 4000, ThroughputMiBps: 250}), "anka-etcd", "anka", claims)
+	for _, want := range []string{"anka:storage.etcd.iops 3000 -> 4000", "anka:storage.etcd.throughputMiBps 125 -> 250",
+		"replaces StorageClass anka-etcd", "aws ec2 modify-volume --volume-id \"$VOL\" --iops 4000 --throughput 250",
+		"kubectl -n anka get pvc data-etcd-2", "one at a time", "6 hours"} {
+		assert.Contains(t, w, want)
+	}
+	assert.NotContains(t, w, "anka:storage.etcd.type")
+	assert.Equal(t, 3, strings.Count(w, "aws ec2 modify-volume"))
+
+	w = ChangeWarning(old, Fingerprint(Args{Type: "io2", IOPS: 8000}), "anka-etcd", "anka", claims)
+	assert.Contains(t, w, "--volume-type io2 --iops 8000;")
+	assert.Contains(t, w, "anka:storage.etcd.throughputMiBps 125 -> (none)")
+
+	w = ChangeWarning(old, Fingerprint(Args{KMSKeyArn: "arn:aws:kms:us-east-1:123456789012:key/abc"}), "anka-etcd", "anka", claims)
+	assert.Contains(t, w, "anka:storage.etcd.kmsKeyArn (none) -> arn:aws:kms")
+	assert.Contains(t, w, "cannot re-encrypt")
+	assert.NotContains(t, w, "modify-volume")
 }
