@@ -29,7 +29,7 @@ func TestCapacityStackFilesFit(t *testing.T) {
 // failed after the provider's wait. Preview now refuses it and names the
 // keys that fix it.
 func TestCapacityDevAsItWasIsRefused(t *testing.T) {
-	cfg, _ := stackFileObjects(t, "dev")
+	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
 	etcdCfg := withKeys(t, cfg["anka:etcd"], map[string]any{"cpuRequest": "1"})
 	controller := withKeys(t, cfg["anka:controller"], map[string]any{"cpuMillis": 500})
 	registry := withKeys(t, cfg["anka:registry"], map[string]any{"cpuMillis": 500})
@@ -49,7 +49,7 @@ func TestCapacityDevAsItWasIsRefused(t *testing.T) {
 // TestCapacityUnknownInstanceTypeIsRefused: the plan cannot vouch for a type
 // it has no figures for.
 func TestCapacityUnknownInstanceTypeIsRefused(t *testing.T) {
-	cfg, _ := stackFileObjects(t, "dev")
+	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
 	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"nodes": map[string]any{"instanceTypes": []string{"x9z.huge"}}})
 	_, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
 	require.Error(t, err)
@@ -67,12 +67,6 @@ func TestCapacityPlanTakesTheSmallestType(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "m6i.large", plan.Cluster.Instance.Name)
 	assert.False(t, plan.Fits(), "prod's 2-CPU Controllers cannot run on m6i.large:\n%s", plan)
-}
-
-// stackFileObjects is Pulumi.<stack>.yaml's config: flat keys to JSON text.
-func stackFileObjects(t *testing.T, stack string) (map[string]string, []string) {
-	t.Helper()
-	return harness.LoadStackConfig(t, repoRoot(t), stack)
 }
 
 // withKeys returns the JSON object text with keys set (replaced whole).

@@ -30,22 +30,6 @@ func clusterOverride(t *testing.T, stack string, edit func(map[string]any)) map[
 	return map[string]string{"anka:cluster": string(b)}
 }
 
-// stackConfig is the config runStackFile hands the program.
-func stackConfig(t *testing.T, stack string, overrides map[string]string) (map[string]string, []string) {
-	t.Helper()
-	cfg, secretKeys := harness.LoadStackConfig(t, repoRoot(t), stack)
-	if _, ok := cfg["anka:etcdTlsSeed"]; !ok {
-		cfg["anka:etcdTlsSeed"] = TestTLSSeed
-		secretKeys = append(secretKeys, "anka:etcdTlsSeed")
-	}
-	for k, v := range overrides {
-		cfg[k] = v
-	}
-	injectEdgePKI(t, cfg, &secretKeys)
-	injectRootToken(t, cfg, &secretKeys)
-	return cfg, secretKeys
-}
-
 // pinClock sets the clock the cluster's version checks read.
 func pinClock(t *testing.T, date string) {
 	t.Helper()

@@ -16,14 +16,17 @@ import (
 // preview, naming the old key and the new one.
 func TestDay2EBSCSIAddonVersionKeyIsReplaced(t *testing.T) {
 	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
-	cluster := strings.Replace(cfg["anka:cluster"], "{", `{"ebsCsiAddonVersion":"v1.38.1-eksbuild.1",`, 1)
+	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"ebsCsiAddonVersion": "v1.38.1-eksbuild.1"})
 	run, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
 	require.Error(t, err)
 	assert.Equal(t, []string{"anka:cluster.ebsCsiAddonVersion"}, validation.Keys(err))
 	assert.ErrorContains(t, err, "anka:cluster.addons.aws-ebs-csi-driver.version")
 	assert.Zero(t, run.rec.Len(), "refused before any resource is registered")
 
-	cluster = strings.Replace(cfg["anka:cluster"], "{", `{"addons":{"aws-ebs-csi-driver":{"version":"v1.38.1-eksbuild.1"}},"logRetentionDays":30,`, 1)
+	cluster = withKeys(t, cfg["anka:cluster"], map[string]any{
+		"addons":           map[string]any{"aws-ebs-csi-driver": map[string]any{"version": "v1.38.1-eksbuild.1"}},
+		"logRetentionDays": 30,
+	})
 	run, err = runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
 	require.NoError(t, err)
 	assert.Equal(t, "v1.38.1-eksbuild.1", run.rec.Get(t, "aws:eks/addon:Addon", "cluster-ebs-csi").Inputs["addonVersion"].StringValue())

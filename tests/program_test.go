@@ -10,26 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// stackFileConfig is Pulumi.<stack>.yaml's config with the per-stack secrets
-// a user sets once (as runStackFile injects them).
-func stackFileConfig(t *testing.T, stack string) (map[string]string, []string) {
-	t.Helper()
-	cfg, secretKeys := harness.LoadStackConfig(t, repoRoot(t), stack)
-	if _, ok := cfg["anka:etcdTlsSeed"]; !ok {
-		cfg["anka:etcdTlsSeed"] = TestTLSSeed
-		secretKeys = append(secretKeys, "anka:etcdTlsSeed")
-	}
-	injectEdgePKI(t, cfg, &secretKeys)
-	injectRootToken(t, cfg, &secretKeys)
-	return cfg, secretKeys
-}
-
 // TestProgramPreviewsEveryStackFile runs the program main.go runs
 // (stacks.Run) as `pulumi preview` does: the example stack files preview,
 // placeholders and all.
 func TestProgramPreviewsEveryStackFile(t *testing.T) {
 	for _, stack := range environmentStacks {
-		cfg, secretKeys := stackFileConfig(t, stack)
+		cfg, secretKeys := stackConfig(t, stack, nil)
 		rec := harness.NewRecorder()
 		rec.Preview = true // provider-computed outputs are unknown, as in a real preview
 		require.NoError(t, harness.Preview(t, stack, cfg, secretKeys, rec, stacks.Run), stack)
@@ -47,7 +33,7 @@ func TestProgramUpRefusesPlaceholders(t *testing.T) {
 			"anka:edge.sourceCidrs[0]", "anka:registry.externalUrl"},
 	}
 	for stack, keys := range want {
-		cfg, secretKeys := stackFileConfig(t, stack)
+		cfg, secretKeys := stackConfig(t, stack, nil)
 		rec := harness.NewRecorder()
 		err := harness.Run(t, stack, cfg, secretKeys, rec, stacks.Run)
 		require.Error(t, err, stack)

@@ -41,6 +41,14 @@ type stackRun struct {
 // overrides (flat keys, e.g. "anka:etcd" -> JSON).
 func runStackFile(t testing.TB, stack string, overrides map[string]string) (*stackRun, error) {
 	t.Helper()
+	cfg, secretKeys := stackConfig(t, stack, overrides)
+	return runConfig(t, stack, cfg, secretKeys)
+}
+
+// stackConfig is the config runStackFile hands the program: the stack
+// file's, with the per-stack secrets a user sets once, then overrides.
+func stackConfig(t testing.TB, stack string, overrides map[string]string) (map[string]string, []string) {
+	t.Helper()
 	cfg, secretKeys := harness.LoadStackConfig(t, repoRoot(t), stack)
 	// Each stack gets its seed once with `pulumi config set --secret
 	// anka:etcdTlsSeed ...` (README); the stack files cannot carry a
@@ -54,7 +62,7 @@ func runStackFile(t testing.TB, stack string, overrides map[string]string) (*sta
 	}
 	injectEdgePKI(t, cfg, &secretKeys)
 	injectRootToken(t, cfg, &secretKeys)
-	return runConfig(t, stack, cfg, secretKeys)
+	return cfg, secretKeys
 }
 
 func runConfig(t testing.TB, stack string, cfg map[string]string, secretKeys []string) (*stackRun, error) {
