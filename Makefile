@@ -5,11 +5,12 @@ STACK ?= dev
 
 .PHONY: test deps local local-destroy bench-local integration preview up lint golden toolchain
 
-## test: everything CI runs (unit, mock, golden, real nginx, real etcd, real engine)
+## test: installs what is missing (scripts/deps.sh), then gofmt, go vet and every test (unit, mock, golden,
+## real nginx, real etcd, real engine); a skipped test fails it (scripts/test.sh)
 test:
 	scripts/test.sh
 
-## deps: Debian packages and pinned tools the tests need (cached by version)
+## deps: Debian packages and pinned tools the tests need (cached by version; make test runs it itself)
 deps:
 	scripts/deps.sh
 
@@ -24,9 +25,10 @@ local-destroy:
 bench-local:
 	scripts/bench-local.sh
 
-## integration: only the real-engine tests against a throw-away local control plane
+## integration: only the real-engine tests against a throw-away local control plane (KWOK nodes, and real
+## nodes where the containers run: tests/realpods, root only)
 integration:
-	ANKA_INTEGRATION=1 go test -count=1 -v ./tests/integration/
+	ANKA_INTEGRATION=1 go test -count=1 -v ./tests/integration/ ./tests/realpods/
 
 ## preview / up: against AWS, for STACK=dev|prod (needs AWS credentials and a Pulumi backend)
 preview:
@@ -35,7 +37,7 @@ preview:
 up:
 	pulumi up --stack $(STACK)
 
-## lint: gofmt, go vet, golangci-lint (.golangci.yml) and actionlint on the workflows
+## lint: gofmt, go vet, then shellcheck on every shell script, actionlint on the workflows, golangci-lint
 lint:
 	scripts/lint.sh
 	scripts/linttools.sh run
@@ -44,5 +46,6 @@ lint:
 golden:
 	go test ./tests -run 'TestStackGolden' -update
 
+## toolchain: the runtime tools and the linters, reused or built (scripts/toolchain.sh)
 toolchain:
-	scripts/toolchain.sh all
+	scripts/toolchain.sh all lint

@@ -9,5 +9,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
-scripts/toolchain.sh all
+scripts/toolchain.sh runtime
 go run ./tests/integration/cmd/localup -bench "$@"

@@ -19,6 +19,8 @@
 #   ANKA_LOCAL_KCM_PORT        kube-controller-manager https (healthz)     default 20257
 #   ANKA_LOCAL_SCHEDULER_PORT  kube-scheduler https (healthz)              default 20259
 #   ANKA_LOCAL_TIMEOUT         seconds to wait for each component          default 180
+#   ANKA_LOCAL_NODES           kwok: three simulated nodes; real: three real kubelets with containerd
+#                              (scripts/realnode.sh, started and stopped with the control plane)  default kwok
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +44,12 @@ REGION=local-1
 NODE_ANNOTATION=kwok.x-k8s.io/node=fake   # KWOK manages exactly the nodes with this annotation
 STARTED=0
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)   # start order (stop_all: clients, apiserver, etcd)
+NODES=${ANKA_LOCAL_NODES:-kwok}
+case $NODES in
+  kwok) ;;
+  real) COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler) ;;   # the nodes: scripts/realnode.sh
+  *) printf 'ANKA_LOCAL_NODES must be kwok or real, got %s\n' "$NODES" >&2; exit 2 ;;
+esac
 
 log() { printf '[localcluster %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -134,6 +142,49 @@ ready_nodes() { # number of Ready simulated nodes
     grep -c '^True$' || true
 }
 three_ready() { [ "$(ready_nodes)" -ge 3 ]; }
+
+# ------------------------------------------------------------------------------------------- recovery
+# A start killed between spawning a component and recording its PID (or a PID file lost since) leaves a
+# process no PID file names, which would hold its port. It is ours exactly when it runs our binary with our
+# run dir on its command line (every component's flags name a file under $RUN): those are recorded and
+# stopped like the others. Anything else on our ports is someone else's and is never signalled: start
+# stops and says which variable moves the port.
+bin_of() { # component -> the binary spawn runs for it
+  case $1 in
+    etcd) echo "$ETCD_BIN/etcd" ;;
+    kwok) echo "$KWOK_DIR/bin/kwok" ;;
+    *) echo "$K8S_BIN/$1" ;;
+  esac
+}
+
+adopt_orphans() {
+  local c exe p cur found=()
+  for c in "${COMPONENTS[@]}"; do
+    exe=$(readlink -f "$(bin_of "$c")") || continue
+    for p in /proc/[0-9]*; do
+      cur=$(readlink "$p/exe" 2>/dev/null) || continue
+      [ "${cur% (deleted)}" = "$exe" ] || continue
+      tr '\0' '\n' < "$p/cmdline" 2>/dev/null | grep -qF "$RUN/" || continue
+      echo "${p#/proc/} $exe" > "$PIDS/$c.pid"
+      found+=("$c")
+      log "found $c (pid ${p#/proc/}) left running by an interrupted start without a PID file: stopping it"
+      break
+    done
+  done
+  [ ${#found[@]} -eq 0 ] || stop_all
+}
+
+check_ports() { # each port free, or die naming who holds it and the variable that moves ours
+  local spec port var holder
+  for spec in "$ETCD_PORT:ANKA_LOCAL_ETCD_PORT" "$ETCD_PEER_PORT:ANKA_LOCAL_ETCD_PEER_PORT" \
+      "$APISERVER_PORT:ANKA_LOCAL_APISERVER_PORT" "$KCM_PORT:ANKA_LOCAL_KCM_PORT" "$SCHEDULER_PORT:ANKA_LOCAL_SCHEDULER_PORT"; do
+    port=${spec%%:*} var=${spec#*:}
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\(.*\))).*/\1/p' | head -n 1)
+      die "127.0.0.1:$port is in use by another program${holder:+ ($holder)}, not by this cluster: stop it, or start this one on another port, e.g. $var=$((port + 10000)) $0 start"
+    fi
+  done
+}
 
 # ------------------------------------------------------------------------------------------- pki
 gen_pki() {
@@ -232,13 +283,22 @@ start() {
   exec 8>"$RUN/.lock"
   flock 8   # concurrent `start`s (parallel tests) wait for the first one
 
-  if all_running && three_ready; then
+  if [ "$NODES" = real ] && all_running; then
+    "$HERE/realnode.sh" start
+    log "already running: $RUN/admin.kubeconfig"
+    echo "$RUN/admin.kubeconfig"
+    return 0
+  fi
+  if [ "$NODES" = kwok ] && all_running && three_ready; then
     log "already running: $RUN/admin.kubeconfig"
     echo "$RUN/admin.kubeconfig"
     return 0
   fi
   stop_all   # whatever is left of an earlier run (processes only; data, certs and nodes are kept)
-  trap 'if [ "$STARTED" = 0 ]; then log "start failed (logs in $LOGS), stopping what it started"; stop_all; fi' EXIT
+  mkdir -p "$PIDS"
+  adopt_orphans
+  check_ports
+  trap 'if [ "$STARTED" = 0 ]; then log "start failed (logs in $LOGS), stopping what it started; if it fails again the same way, start over with: $0 clean && rm -rf $CACHE/local-stack && make local (wipes the local cluster and the local stack)"; stop_all; fi' EXIT
   mkdir -p "$LOGS" "$PIDS" "$RUN/etcd"
   gen_pki
 
@@ -258,7 +318,9 @@ start() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
-    --authorization-mode Node,RBAC --allow-privileged=true --profiling=false
+    --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
+    --kubelet-preferred-address-types InternalIP \
+    --kubelet-client-certificate "$PKI/admin.crt" --kubelet-client-key "$PKI/admin.key"
   wait_for kube-apiserver kubectl get --raw /readyz
 
   spawn kube-controller-manager "$K8S_BIN/kube-controller-manager" \
@@ -275,6 +337,17 @@ start() {
     --authentication-kubeconfig "$RUN/scheduler.kubeconfig" \
     --authorization-kubeconfig "$RUN/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$SCHEDULER_PORT" --leader-elect=false --profiling=false
+  if [ "$NODES" = real ]; then
+    wait_for kube-controller-manager curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz"
+    wait_for kube-scheduler curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+    wait_for "default service account" kubectl get serviceaccount default -n default
+    "$HERE/realnode.sh" start
+    all_running || die "a component exited during start; see $LOGS"
+    STARTED=1
+    log "cluster with real nodes ready in $((SECONDS - t0))s; export KUBECONFIG=$RUN/admin.kubeconfig"
+    echo "$RUN/admin.kubeconfig"
+    return 0
+  fi
   # no --server-address: KWOK opens no port of its own
   spawn kwok "$KWOK_DIR/bin/kwok" --kubeconfig "$RUN/kwok.kubeconfig" --config "$KWOK_DIR/stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector="$NODE_ANNOTATION" \
@@ -316,11 +389,14 @@ stop() {
   mkdir -p "$RUN"
   exec 8>"$RUN/.lock"
   flock 8
+  # real nodes first (whatever ANKA_LOCAL_NODES says now): their kubelets talk to this API server
+  if [ -d "$RUN/realnode/pids" ]; then "$HERE/realnode.sh" stop; fi
   stop_all
 }
 
 clean() {
   stop
+  if [ -d "$RUN/realnode" ]; then "$HERE/realnode.sh" clean; fi
   case $RUN in /|"$HOME"|"") die "refusing to remove $RUN" ;; esac
   rm -rf "$RUN"
   log "removed $RUN"

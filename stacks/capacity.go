@@ -80,7 +80,7 @@ func (c Config) CapacityPlan() (plan capacity.Plan, ok bool, err error) {
 		Zones:        c.Network.AvailabilityZones,
 		NodesPerZone: ca.Nodes.DesiredPerZone,
 		Instance:     shape,
-		System:       capacity.EKSSystemPods(*ca.LoadBalancerController),
+		System:       capacity.EKSSystemPods(*ca.LoadBalancerController.Enabled),
 	}
 	return capacity.New(cl, ws), true, nil
 }

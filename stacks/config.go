@@ -4,18 +4,21 @@
 package stacks
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/components/monitoring"
 	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/configobj"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -36,38 +39,6 @@ const (
 	DefaultNamespace   = namespace.DefaultName
 )
 
-// ClusterConfig is anka:cluster as written in the stack file.
-type ClusterConfig struct {
-	Mode    string `json:"mode"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	// AllowExtendedSupport lets prod run a version in EKS extended support.
-	AllowExtendedSupport bool `json:"allowExtendedSupport"`
-	// AccessEntries grant IAM principals access to the Kubernetes API.
-	AccessEntries          []cluster.AccessEntry `json:"accessEntries"`
-	Nodes                  cluster.NodeGroupArgs `json:"nodes"`
-	EndpointPublicAccess   *bool                 `json:"endpointPublicAccess"`
-	PublicAccessCIDRs      []string              `json:"publicAccessCidrs"`
-	SecretsEncryption      bool                  `json:"secretsEncryption"`
-	LogTypes               []string              `json:"logTypes"`
-	LoadBalancerController struct {
-		Enabled      *bool  `json:"enabled"`
-		ChartVersion string `json:"chartVersion"`
-	} `json:"loadBalancerController"`
-	// EBSCSIAddonVersion is the key anka:cluster.addons.aws-ebs-csi-driver.version
-	// replaced; set, it is an error naming the new key.
-	EBSCSIAddonVersion string `json:"ebsCsiAddonVersion"`
-	// Addons pin EKS add-ons by name: anka:cluster.addons.<name>.version.
-	Addons map[string]cluster.AddonConfig `json:"addons"`
-	// LogRetentionDays of the control-plane log group, default 90.
-	LogRetentionDays int `json:"logRetentionDays"`
-	// Kubeconfig (contents or file path) of an existing cluster; set it as a
-	// secret: pulumi config set --secret --path anka:cluster.kubeconfig ...
-	Kubeconfig      string `json:"kubeconfig"`
-	StackRef        string `json:"stackRef"`
-	OIDCProviderArn string `json:"oidcProviderArn"`
-}
-
 // StorageConfig is anka:storage.
 type StorageConfig struct {
 	Etcd storage.Args `json:"etcd"`
@@ -80,12 +51,10 @@ type Config struct {
 	Region      string
 	Tags        map[string]string
 	Network     network.Args
-	Cluster     ClusterConfig
+	Cluster     cluster.Args
 	Storage     StorageConfig
 	// BuildCloud is anka:buildcloud with anka:controller and anka:registry.
 	BuildCloud buildcloud.Args
-	// RootToken is anka:buildcloud.rootToken (secret): authentication on.
-	RootToken string
 	// Edge is anka:edge; mode "none" creates no edge.
 	Edge edge.Args
 	// Namespace of the workload, default "anka". Config anka:namespace.
@@ -93,6 +62,8 @@ type Config struct {
 	Etcd      etcd.Args
 	// EtcdTLSSeed derives etcd's certificates. Config anka:etcdTlsSeed (secret).
 	EtcdTLSSeed string
+	// Monitoring is anka:monitoring; mode "none" (default) creates nothing.
+	Monitoring monitoring.Args
 
 	// raw is each anka: key as the stack file holds it, for the checks
 	// that look at every value (placeholders).
@@ -105,15 +76,6 @@ func (c Config) EdgeEnabled() bool { return c.Edge.Mode != edge.ModeNone }
 
 // Prod reports whether prod-only rules apply.
 func (c Config) Prod() bool { return c.Environment == EnvProd }
-
-// networkJSON mirrors anka:network.
-type networkJSON struct {
-	Mode              string   `json:"mode"`
-	CIDR              string   `json:"cidr"`
-	AvailabilityZones []string `json:"availabilityZones"`
-	NatGateways       string   `json:"natGateways"`
-	StackRef          string   `json:"stackRef"`
-}
 
 // Load reads config from the stack (never fails on a bad value: Validate
 // reports those; it fails only on config that is not even well-formed).
@@ -128,68 +90,32 @@ func Load(ctx *pulumi.Context) (Config, error) {
 		}
 		return v, ok
 	}
-	// Objects are decoded strictly: a misspelled key is an error naming the
-	// object, not a setting silently ignored. ignore lists keys read
-	// separately (secrets).
-	object := func(key string, out any, ignore ...string) {
-		raw, ok := get(key)
-		if !ok {
-			return
-		}
-		data := []byte(raw)
-		if len(ignore) > 0 {
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(data, &m); err == nil {
-				for _, k := range ignore {
-					delete(m, k)
-				}
-				data, _ = json.Marshal(m)
-			}
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(out); err != nil {
-			p.Addf(Namespace+":"+key, "is not a well-formed object (check the spelling of its keys against README.md): %v", err)
+	// Every object decodes the same way, strictly (configobj).
+	object := func(key string, out any) {
+		if raw, ok := get(key); ok {
+			p.Merge(configobj.Decode(Namespace+":"+key, []byte(raw), out))
 		}
 	}
 	c.Environment, _ = get("environment")
 	c.Region, _ = ctx.GetConfig("aws:region")
 	object("tags", &c.Tags)
-	var nw networkJSON
-	object("network", &nw)
-	c.Network = network.Args{Mode: nw.Mode, CIDR: nw.CIDR, AvailabilityZones: nw.AvailabilityZones, NatGateways: nw.NatGateways, StackRef: nw.StackRef}
+	object("network", &c.Network)
 	object("cluster", &c.Cluster)
 	object("storage", &c.Storage)
-	object("buildcloud", &c.BuildCloud, "rootToken")
+	object("buildcloud", &c.BuildCloud)
 	object("controller", &c.BuildCloud.Controller)
 	object("registry", &c.BuildCloud.Registry)
-	var token struct {
-		RootToken string `json:"rootToken"`
-	}
-	if raw, ok := get("buildcloud"); ok {
-		_ = json.Unmarshal([]byte(raw), &token) // shape errors are reported above
-	}
-	c.RootToken = token.RootToken
-	if raw, ok := get("edge"); ok {
-		e, err := edge.Decode([]byte(raw))
-		if err != nil {
-			p.Merge(err)
-		}
-		c.Edge = e
-	}
+	object("edge", &c.Edge)
 	object("etcd", &c.Etcd)
+	object("monitoring", &c.Monitoring)
 	c.Namespace, _ = get("namespace")
 	c.EtcdTLSSeed, _ = get("etcdTlsSeed")
 	return c.withDefaults(), p.Err()
 }
 
 func (c Config) withDefaults() Config {
-	if c.Environment == "" {
-		c.Environment = DefaultEnvironment
-	}
-	if c.Cluster.Name == "" {
-		c.Cluster.Name = "anka-" + c.Stack
-	}
+	c.Environment = cmp.Or(c.Environment, DefaultEnvironment)
+	c.Cluster.Name = cmp.Or(c.Cluster.Name, "anka-"+c.Stack)
 	c.Network = c.Network.WithDefaults()
 	c.Network.Region = c.Region
 	c.Network.ClusterName = c.Cluster.Name
@@ -198,9 +124,7 @@ func (c Config) withDefaults() Config {
 	if c.Network.Mode == network.ModeCreate {
 		c.Storage.Etcd.Zones = c.Network.AvailabilityZones
 	}
-	if c.Namespace == "" {
-		c.Namespace = DefaultNamespace
-	}
+	c.Namespace = cmp.Or(c.Namespace, DefaultNamespace)
 	c.Edge.Namespace = c.Namespace
 	c.Edge.Prod = c.Prod()
 	c.Etcd.Namespace = c.Namespace
@@ -211,39 +135,22 @@ func (c Config) withDefaults() Config {
 	c.Etcd.Tags = c.Tags
 	fp, _ := json.Marshal(storage.Parameters(c.Storage.Etcd))
 	c.Etcd.StorageFingerprint = string(fp)
+	c.Etcd.StorageClassName = c.Storage.Etcd.ClassName
+	c.Etcd.DiskCheckStorageClassName = c.Storage.Etcd.ClassName + storage.DiskCheckSuffix
 	c.Etcd.DiskCheckSizeGi = c.Storage.Etcd.MinClaimGiB()
 	c.Etcd = c.Etcd.WithDefaults()
 	c.buildCloudWiring()
+	c.monitoringWiring()
 	return c
 }
 
-// clusterArgs maps config to the cluster component's args; the wiring from
-// the network is added by the stack.
+// clusterArgs is anka:cluster with the facts the stack sets and defaults.
 func (c Config) clusterArgs() cluster.Args {
-	cc := c.Cluster
-	a := cluster.Args{
-		Mode:                   cc.Mode,
-		Name:                   cc.Name,
-		Version:                cc.Version,
-		AllowExtendedSupport:   cc.AllowExtendedSupport,
-		AccessEntries:          cc.AccessEntries,
-		Region:                 c.Region,
-		AvailabilityZones:      c.Network.AvailabilityZones,
-		Nodes:                  cc.Nodes,
-		EndpointPublicAccess:   cc.EndpointPublicAccess,
-		PublicAccessCIDRs:      cc.PublicAccessCIDRs,
-		SecretsEncryption:      cc.SecretsEncryption,
-		LogTypes:               cc.LogTypes,
-		LoadBalancerController: cc.LoadBalancerController.Enabled,
-		ALBChartVersion:        cc.LoadBalancerController.ChartVersion,
-		Addons:                 cc.Addons,
-		LogRetentionDays:       cc.LogRetentionDays,
-		OIDCProviderArn:        cc.OIDCProviderArn,
-		Tags:                   c.Tags,
-	}
-	if cc.Kubeconfig != "" {
-		a.Kubeconfig = pulumi.String(cc.Kubeconfig)
-	}
+	a := c.Cluster
+	a.Region = c.Region
+	a.AvailabilityZones = c.Network.AvailabilityZones
+	a.Tags = c.Tags
+	a.EBSKMSKeyArns = nil
 	if k := c.Storage.Etcd.KMSKeyArn; k != "" {
 		// The etcd volumes' customer key: the EBS CSI driver creates them.
 		a.EBSKMSKeyArns = []string{k}
@@ -275,13 +182,23 @@ func (c Config) Validate() error {
 	p.OneOf("anka:environment", c.Environment, EnvDev, EnvProd)
 	p.Merge(c.Network.Validate())
 	ca := c.clusterArgs()
-	if ca.Mode == cluster.ModeExisting && ca.Kubeconfig == nil && c.Cluster.StackRef != "" {
-		ca.Kubeconfig = pulumi.String("from-stack-reference")
+	if c.Region == "" {
+		// Reported here, once, for every component that needs it.
+		var needs []string
+		if c.Network.Mode == network.ModeCreate {
+			needs = append(needs, "anka:network.mode create (the VPC's S3 endpoint)")
+		}
+		if ca.Mode == cluster.ModeEKS {
+			needs = append(needs, "anka:cluster.mode eks")
+		}
+		if c.BuildCloud.Registry.Storage == buildcloud.StorageS3 {
+			needs = append(needs, "anka:registry.storage s3 (the Registry reads AWS_REGION)")
+		}
+		if len(needs) > 0 {
+			p.Addf("aws:region", "must be set for %s: pulumi config set aws:region us-east-1", strings.Join(needs, ", "))
+		}
 	}
 	p.Merge(ca.Validate())
-	if c.Cluster.EBSCSIAddonVersion != "" {
-		p.Addf("anka:cluster.ebsCsiAddonVersion", "is replaced by anka:cluster.addons.%s.version (every add-on follows anka:cluster.version unless pinned there): move the value, got %q", cluster.AddonEBSCSI, c.Cluster.EBSCSIAddonVersion)
-	}
 	if ca.Mode == cluster.ModeEKS && c.Network.Mode == network.ModeNone {
 		p.Addf("anka:network.mode", "must be %q or %q when anka:cluster.mode is %q: EKS needs a VPC", network.ModeCreate, network.ModeStackRef, cluster.ModeEKS)
 	}
@@ -292,10 +209,8 @@ func (c Config) Validate() error {
 	if c.EdgeEnabled() {
 		p.Merge(c.Edge.Validate())
 	}
-	if c.BuildCloud.Namespace != c.Namespace {
-		p.Addf("anka:buildcloud.namespace", "is set by anka:namespace (%q) for every component; remove it, got %q", c.Namespace, c.BuildCloud.Namespace)
-	}
 	p.Merge(c.BuildCloud.Validate())
+	c.checkMonitoring(&p)
 	if c.Prod() {
 		c.validateProd(&p, ca)
 	}
@@ -343,17 +258,15 @@ func (c Config) validateProd(p *validation.Problems, ca cluster.Args) {
 // buildCloudWiring fills the Build Cloud args that come from other settings.
 func (c *Config) buildCloudWiring() {
 	b := &c.BuildCloud
-	if b.Namespace == "" {
-		b.Namespace = c.Namespace
-	}
+	b.Namespace = c.Namespace
 	// An unknown environment is reported once, by the stack.
 	b.Environment = c.Environment
 	if b.Environment != EnvProd {
 		b.Environment = EnvDev
 	}
-	b.EtcdEndpoints = pulumi.ToStringArray(c.Etcd.ControllerEndpoints())
+	b.EtcdEndpoints = c.Etcd.ControllerEndpoints()
 	if *c.Etcd.TLS.Enabled {
-		b.EtcdClientTLSSecret = pulumi.String(etcd.ClientSecretName)
+		b.EtcdClientTLSSecret = etcd.ClientSecretName
 	}
 	b.ClusterMode = c.Cluster.Mode
 	if b.ClusterMode != cluster.ModeExisting {
@@ -368,24 +281,11 @@ func (c *Config) buildCloudWiring() {
 			b.VpcCIDR = c.Network.CIDR
 		}
 	}
-	if c.Network.Mode != network.ModeNone {
-		// Known before any resource exists: the network component will
-		// provide them (New replaces these with its outputs).
-		b.VpcID = pulumi.String("provided-by-network")
-		b.PrivateSubnetIDs = pulumi.StringArray{}
-	}
-	if c.Network.Mode == network.ModeCreate {
-		b.PrivateRouteTableIDs = pulumi.StringArray{}
-	}
-	if b.ClusterMode == cluster.ModeEKS {
-		b.NodeSecurityGroupID = pulumi.String("provided-by-cluster")
-		b.OIDCProviderArn = pulumi.String("provided-by-cluster")
-	} else if c.Cluster.OIDCProviderArn != "" {
-		b.OIDCProviderArn = pulumi.String(c.Cluster.OIDCProviderArn)
-	}
-	if c.RootToken != "" {
-		b.RootToken = pulumi.ToSecret(pulumi.String(c.RootToken)).(pulumi.StringOutput)
-	}
+	// What the stack will wire in (stack.go, buildcloud.Wiring).
+	b.HasVPC = c.Network.Mode != network.ModeNone
+	b.HasRouteTables = c.Network.Mode == network.ModeCreate
+	b.HasNodeSecurityGroup = b.ClusterMode == cluster.ModeEKS
+	b.HasOIDC = b.ClusterMode == cluster.ModeEKS || c.Cluster.OIDCProviderArn != ""
 	b.EtcdClientLabels = map[string]string{etcd.ClientLabel: "true"}
 	b.EtcdPriorityClassValue = etcd.DefaultPriority
 	if c.EdgeEnabled() {

@@ -5,6 +5,7 @@ import (
 	"github.com/anka-ha/anka-build-cloud-aws/components/cluster"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/components/monitoring"
 	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
 	"github.com/anka-ha/anka-build-cloud-aws/components/network"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
@@ -25,6 +26,8 @@ type Stack struct {
 	Etcd       *etcd.Etcd
 	Edge       *edge.Edge
 	BuildCloud *buildcloud.BuildCloud
+	// Monitoring is nil with anka:monitoring.mode none.
+	Monitoring *monitoring.Monitoring
 	Outputs    Outputs
 }
 
@@ -68,18 +71,11 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 
-	ca := cfg.clusterArgs()
-	ca.VpcID = st.Network.VpcID
-	ca.PrivateSubnetIDs = st.Network.PrivateSubnetIDs
-	ca.PublicSubnetIDs = st.Network.PublicSubnetIDs
-	if ca.Mode == cluster.ModeExisting && cfg.Cluster.StackRef != "" {
-		ref, err := pulumi.NewStackReference(ctx, "cluster-ref", &pulumi.StackReferenceArgs{Name: pulumi.String(cfg.Cluster.StackRef)})
-		if err != nil {
-			return nil, err
-		}
-		ca.Kubeconfig = ref.GetStringOutput(pulumi.String(OutputKubeconfig))
-	}
-	if st.Cluster, err = cluster.New(ctx, "cluster", ca); err != nil {
+	if st.Cluster, err = cluster.New(ctx, "cluster", cfg.clusterArgs(), cluster.Wiring{
+		VpcID:            st.Network.VpcID,
+		PrivateSubnetIDs: st.Network.PrivateSubnetIDs,
+		PublicSubnetIDs:  st.Network.PublicSubnetIDs,
+	}); err != nil {
 		return nil, err
 	}
 	k8s := pulumi.Providers(st.Cluster.Provider)
@@ -101,26 +97,34 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	ea := cfg.Etcd
-	// The classes by their configured names, plain strings, and no
-	// dependency on the class resources: a storage change replaces a class
-	// (delete before replace), and a dependent StatefulSet would be replaced
-	// with it. On the first up a claim whose class comes a moment later
-	// still binds; the members' order comes from the namespace.
-	className := cfg.Storage.Etcd.WithDefaults().ClassName
-	ea.StorageClassName = pulumi.String(className)
-	ea.DiskCheckStorageClassName = pulumi.String(className + storage.DiskCheckSuffix)
-	ea.OIDCProviderArn = st.Cluster.OIDCProviderArn
-	if st.Etcd, err = etcd.New(ctx, "etcd", ea, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource})); err != nil {
+	// The class names are plain config and nothing depends on the class
+	// resources: a storage change replaces a class (delete before replace),
+	// and a dependent StatefulSet would be replaced with it. On the first
+	// up a claim whose class comes a moment later still binds; the
+	// members' order comes from the namespace.
+	var ew etcd.Wiring
+	if ea.HasOIDC {
+		ew.OIDCProviderArn = st.Cluster.OIDCProviderArn
+	}
+	if st.Etcd, err = etcd.New(ctx, "etcd", ea, ew, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource})); err != nil {
 		return nil, err
 	}
 
 	ba := cfg.BuildCloud
-	ba.VpcID = st.Network.VpcID
-	ba.PrivateSubnetIDs = st.Network.PrivateSubnetIDs
-	ba.PrivateRouteTableIDs = st.Network.PrivateRouteTableIDs
-	ba.NodeSecurityGroupID = st.Cluster.NodeSecurityGroupID
-	ba.OIDCProviderArn = st.Cluster.OIDCProviderArn
-	if st.BuildCloud, err = buildcloud.New(ctx, BuildCloudName, ba, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Etcd.StatefulSet})); err != nil {
+	var bw buildcloud.Wiring
+	if ba.HasVPC {
+		bw.VpcID, bw.PrivateSubnetIDs = st.Network.VpcID, st.Network.PrivateSubnetIDs
+	}
+	if ba.HasRouteTables {
+		bw.PrivateRouteTableIDs = st.Network.PrivateRouteTableIDs
+	}
+	if ba.HasNodeSecurityGroup {
+		bw.NodeSecurityGroupID = st.Cluster.NodeSecurityGroupID
+	}
+	if ba.HasOIDC {
+		bw.OIDCProviderArn = st.Cluster.OIDCProviderArn
+	}
+	if st.BuildCloud, err = buildcloud.New(ctx, BuildCloudName, ba, bw, k8s, pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource, st.Etcd.StatefulSet})); err != nil {
 		return nil, err
 	}
 	cfg.Edge.ControllerService, cfg.Edge.RegistryService = st.BuildCloud.ControllerServiceName, st.BuildCloud.RegistryServiceName
@@ -135,6 +139,13 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 			return nil, err
 		}
 		controllerURL, registryURL, lbHostname = st.Edge.ControllerURL, st.Edge.RegistryURL, st.Edge.LoadBalancerHostname
+	}
+
+	if cfg.Monitoring.Enabled() {
+		if st.Monitoring, err = monitoring.New(ctx, MonitoringName, cfg.Monitoring, k8s,
+			pulumi.DependsOn([]pulumi.Resource{st.Namespace.Resource})); err != nil {
+			return nil, err
+		}
 	}
 
 	st.Outputs = Outputs{

@@ -132,18 +132,10 @@ func TestClusterKubeconfigOutputCarriesRegion(t *testing.T) {
 	rec := harness.NewRecorder()
 	exported := make(chan string, 1)
 	require.NoError(t, harness.Run(t, "dev", cfg, secretKeys, rec, func(ctx *pulumi.Context) error {
-		c, err := stacks.Load(ctx)
+		st, err := newStack(ctx)
 		if err != nil {
 			return err
 		}
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		st, err := stacks.New(ctx, c)
-		if err != nil {
-			return err
-		}
-		st.Outputs.Export(ctx)
 		kc, ok := st.Outputs.Map()[stacks.OutputKubeconfig].(pulumi.StringOutput)
 		if !ok {
 			t.Errorf("output %s is not a string output", stacks.OutputKubeconfig)

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,13 +42,7 @@ func TestNodeUpdateProcedureDocumented(t *testing.T) {
 		"pulumi up --exclude",
 		"--exclude-dependents",
 	}
-	at := -1
-	for _, s := range steps {
-		i := strings.Index(doc, s)
-		require.GreaterOrEqual(t, i, 0, "the node update section does not show %q", s)
-		assert.Greater(t, i, at, "%q out of order", s)
-		at = i
-	}
+	assertInOrder(t, doc, "node update", steps)
 	assert.Contains(t, doc, "managed-node-update-behavior", "cite EKS's node update phases")
 	assert.Contains(t, doc, "forceUpdateVersion: false")
 	assertDocumentedURNs(t, doc)

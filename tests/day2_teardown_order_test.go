@@ -190,6 +190,19 @@ func section(t *testing.T, header string) string {
 	return rest
 }
 
+// assertInOrder asserts that the documented section shows every step,
+// each after the one before it (the first place each appears).
+func assertInOrder(t *testing.T, doc, section string, steps []string) {
+	t.Helper()
+	at := -1
+	for _, s := range steps {
+		i := strings.Index(doc, s)
+		require.GreaterOrEqual(t, i, 0, "the %s section does not show %q", section, s)
+		assert.Greater(t, i, at, "%q comes too early in the documented order %v", s, steps)
+		at = i
+	}
+}
+
 // TestTeardownDocumentedOrder: the documented teardown deletes the FSx file
 // system with a final backup and waits until it is gone before it
 // unprotects by URN and destroys, and every URN it names is one the
@@ -203,13 +216,7 @@ func TestTeardownDocumentedOrder(t *testing.T) {
 		"pulumi state unprotect",
 		"pulumi destroy --yes",
 	}
-	at := -1
-	for _, s := range steps {
-		i := strings.Index(doc, s)
-		require.GreaterOrEqual(t, i, 0, "the teardown section does not show %q", s)
-		assert.Greater(t, i, at, "%q comes too early in the documented order %v", s, steps)
-		at = i
-	}
+	assertInOrder(t, doc, "teardown", steps)
 	assert.NotContains(t, doc, "unprotect --all", "unprotect by URN: the file system stays protected until it is deleted by hand")
 	assert.NotContains(t, doc, "SkipFinalBackup=true")
 	assertDocumentedURNs(t, doc)

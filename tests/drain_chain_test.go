@@ -99,11 +99,14 @@ func TestDrainChainInGoldenFiles(t *testing.T) {
 				assert.GreaterOrEqual(t, preStop+shutdown, window, "NGINX keeps a push for preStop %d + worker_shutdown_timeout %d ≥ the Registry's window %d", preStop, shutdown, window)
 				assert.Greater(t, grace, preStop+shutdown, "NGINX grace %d: it exits by itself after worker_shutdown_timeout, before SIGKILL", grace)
 				assert.GreaterOrEqual(t, dereg, preStop+shutdown, "the NLB keeps a draining NGINX's flows (%d s) as long as NGINX keeps the push (%d s)", dereg, preStop+shutdown)
-				for _, d := range []string{"client_body_timeout", "send_timeout", "keepalive_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
+				for _, d := range []string{"client_body_timeout", "send_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
 					v := seconds(t, directive(t, conf, d))
 					assert.GreaterOrEqual(t, v, projectIdleFloor, d)
 					assert.LessOrEqual(t, v, idle, "%s ≤ the NLB's idle timeout: NGINX closes cleanly before the NLB drops silently", d)
 				}
+				// keepalive_timeout runs only between requests, so it cannot
+				// cut a transfer: no floor, only short of the NLB's.
+				assert.LessOrEqual(t, seconds(t, directive(t, conf, "keepalive_timeout")), idle, "keepalive_timeout ≤ the NLB's idle timeout")
 				t.Logf("NLB: idle %d s, deregistration delay %d s; NGINX: preStop %d + worker_shutdown_timeout %d, grace %d", idle, dereg, preStop, shutdown, grace)
 			case len(ingresses) > 0:
 				for _, ing := range ingresses {

@@ -38,7 +38,7 @@ func TestStackNamespacePodReadinessGate(t *testing.T) {
 			run, err := runStackFile(t, tc.stack, tc.overrides)
 			require.NoError(t, err)
 			assert.Len(t, run.rec.ByType(edge.TypeToken), map[bool]int{true: 1, false: 0}[tc.edge], "the edge component")
-			ns := run.rec.Get(t, "kubernetes:core/v1:Namespace", "namespace")
+			ns := run.rec.Get(t, "kubernetes:core/v1:Namespace", "namespace-namespace")
 			labels := map[string]string{}
 			for k, v := range ns.Inputs["metadata"].ObjectValue()["labels"].ObjectValue() {
 				labels[string(k)] = v.StringValue()

@@ -69,19 +69,11 @@ func runConfig(t testing.TB, stack string, cfg map[string]string, secretKeys []s
 	t.Helper()
 	run := &stackRun{rec: harness.NewRecorder(), outputs: map[string]any{}, secret: map[string]bool{}}
 	err := harness.Run(t, stack, cfg, secretKeys, run.rec, func(ctx *pulumi.Context) error {
-		c, err := stacks.Load(ctx)
-		if err != nil {
-			return err
-		}
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		st, err := stacks.New(ctx, c)
+		st, err := newStack(ctx)
 		if err != nil {
 			return err
 		}
 		run.stack = st
-		st.Outputs.Export(ctx)
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for name, out := range st.Outputs.Map() {
@@ -109,6 +101,24 @@ func runConfig(t testing.TB, stack string, cfg map[string]string, secretKeys []s
 		return nil
 	})
 	return run, err
+}
+
+// newStack is the program's body without its logs: load and validate the
+// stack's config, build the stack and export its outputs.
+func newStack(ctx *pulumi.Context) (*stacks.Stack, error) {
+	c, err := stacks.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := stacks.New(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	st.Outputs.Export(ctx)
+	return st, nil
 }
 
 // await resolves an output inside the running program; an output that

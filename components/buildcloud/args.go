@@ -1,6 +1,7 @@
 package buildcloud
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -336,8 +337,8 @@ type RegistryArgs struct {
 // and anka:registry; the rest is wired by the stack.
 type Args struct {
 	// Namespace to deploy into; it must exist (the stack creates it).
-	// Default anka. Config anka:buildcloud.namespace.
-	Namespace string `json:"namespace"`
+	// Default anka. Set by the stack from anka:namespace.
+	Namespace string `json:"-"`
 	// Topology is combined (default) or split. Config anka:buildcloud.topology.
 	Topology string `json:"topology"`
 	// Replicas of the combined pods (and the default for both split
@@ -378,7 +379,7 @@ type Args struct {
 	// token (≥10 characters) on Controller and Registry alike. A secret:
 	// pulumi config set --secret --path anka:buildcloud.rootToken <token>.
 	// Required in prod and with TrustEdgeClientCertHeaders.
-	RootToken pulumi.StringInput `json:"-"`
+	RootToken string `json:"rootToken"`
 
 	// Environment is anka:environment: dev (default) or prod.
 	Environment string `json:"-"`
@@ -406,11 +407,11 @@ type Args struct {
 	Registry RegistryArgs `json:"-"`
 
 	// EtcdEndpoints are the etcd client endpoints, host:port (etcd component).
-	EtcdEndpoints pulumi.StringArrayInput `json:"-"`
+	EtcdEndpoints []string `json:"-"`
 	// EtcdClientTLSSecret names the Secret (keys ca.crt, client.crt,
-	// client.key) with the etcd client certificate; nil turns etcd TLS off
-	// (refused in prod).
-	EtcdClientTLSSecret pulumi.StringInput `json:"-"`
+	// client.key) with the etcd client certificate; "" turns etcd TLS off
+	// (the etcd component refuses that in prod).
+	EtcdClientTLSSecret string `json:"-"`
 	// EtcdClientLabels go on the Controller pods so etcd's NetworkPolicy
 	// admits them.
 	EtcdClientLabels map[string]string `json:"-"`
@@ -422,13 +423,55 @@ type Args struct {
 	// EdgeNamespace is the edge pods' namespace when it is not Namespace.
 	EdgeNamespace string `json:"-"`
 
-	// VpcID, PrivateSubnetIDs, PrivateRouteTableIDs come from the network;
-	// NodeSecurityGroupID and OIDCProviderArn from the cluster.
-	VpcID                pulumi.StringInput      `json:"-"`
-	PrivateSubnetIDs     pulumi.StringArrayInput `json:"-"`
-	PrivateRouteTableIDs pulumi.StringArrayInput `json:"-"`
-	NodeSecurityGroupID  pulumi.StringInput      `json:"-"`
-	OIDCProviderArn      pulumi.StringInput      `json:"-"`
+	// What Wiring will carry, known from config before any resource
+	// exists (validation reasons with these, never with the outputs):
+	// HasVPC, the network's VPC and private subnets (anka:network.mode
+	// create or stackRef); HasRouteTables, its private route tables
+	// (create); HasNodeSecurityGroup, the EKS nodes' security group
+	// (anka:cluster.mode eks); HasOIDC, an IAM OIDC provider for IRSA.
+	HasVPC               bool `json:"-"`
+	HasRouteTables       bool `json:"-"`
+	HasNodeSecurityGroup bool `json:"-"`
+	HasOIDC              bool `json:"-"`
+}
+
+// Wiring is what the Build Cloud takes from other components: typed
+// outputs, never config, never validated as strings. Each is required when
+// the matching Args.Has* fact is true.
+type Wiring struct {
+	// VpcID and PrivateSubnetIDs (one per zone, in the order of
+	// Args.AvailabilityZones) from the network; HasVPC.
+	VpcID            pulumi.StringInput
+	PrivateSubnetIDs pulumi.StringArrayInput
+	// PrivateRouteTableIDs from the network; HasRouteTables.
+	PrivateRouteTableIDs pulumi.StringArrayInput
+	// NodeSecurityGroupID from the cluster; HasNodeSecurityGroup.
+	NodeSecurityGroupID pulumi.StringInput
+	// OIDCProviderArn from the cluster (or anka:cluster.oidcProviderArn);
+	// HasOIDC.
+	OIDCProviderArn pulumi.StringInput
+}
+
+// check reports a Wiring that lacks what args declare it carries: a
+// mistake of the caller, not of config.
+func (w Wiring) check(a Args) error {
+	var missing []string
+	if a.HasVPC && (w.VpcID == nil || w.PrivateSubnetIDs == nil) {
+		missing = append(missing, "VpcID and PrivateSubnetIDs (HasVPC)")
+	}
+	if a.HasRouteTables && w.PrivateRouteTableIDs == nil {
+		missing = append(missing, "PrivateRouteTableIDs (HasRouteTables)")
+	}
+	if a.HasNodeSecurityGroup && w.NodeSecurityGroupID == nil {
+		missing = append(missing, "NodeSecurityGroupID (HasNodeSecurityGroup)")
+	}
+	if a.HasOIDC && w.OIDCProviderArn == nil {
+		missing = append(missing, "OIDCProviderArn (HasOIDC)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("buildcloud: Wiring lacks %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Prod reports whether the prod rules apply.
@@ -436,13 +479,20 @@ func (a Args) Prod() bool { return a.Environment == EnvProd }
 
 func boolPtr(b bool) *bool { return &b }
 
+// valueOf is a copy of *p to default, the zero value when p is nil.
+func valueOf[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 // WithDefaults returns a copy with every unset field at its default. The
 // storage block of the selected mode is filled; the others stay as given
 // (Validate refuses blocks for a mode that is not selected).
 func (a Args) WithDefaults() Args {
-	if a.Environment == "" {
-		a.Environment = DefaultEnvironment
-	}
+	a.Environment = cmp.Or(a.Environment, DefaultEnvironment)
 	prod := a.Environment == EnvProd
 	pick := func(p, d int) int {
 		if prod {
@@ -450,70 +500,39 @@ func (a Args) WithDefaults() Args {
 		}
 		return d
 	}
-	if a.ClusterMode == "" {
-		a.ClusterMode = DefaultClusterMode
-	}
-	if a.Namespace == "" {
-		a.Namespace = DefaultNamespace
-	}
-	if a.Topology == "" {
-		a.Topology = DefaultTopology
-	}
-	if a.Replicas == 0 {
-		a.Replicas = DefaultReplicas
-	}
+	a.ClusterMode = cmp.Or(a.ClusterMode, DefaultClusterMode)
+	a.Namespace = cmp.Or(a.Namespace, DefaultNamespace)
+	a.Topology = cmp.Or(a.Topology, DefaultTopology)
+	a.Replicas = cmp.Or(a.Replicas, DefaultReplicas)
 	if a.EnableMetrics == nil {
 		a.EnableMetrics = boolPtr(DefaultMetricsEnabled)
 	}
-	if a.PreStopSeconds == 0 {
-		a.PreStopSeconds = DefaultPreStopSeconds
-	}
-	if a.PriorityClassName == "" {
-		a.PriorityClassName = DefaultPriorityClass
-	}
-	if a.PriorityClassValue == 0 {
-		a.PriorityClassValue = DefaultPriorityValue
+	a.PreStopSeconds = cmp.Or(a.PreStopSeconds, DefaultPreStopSeconds)
+	a.PriorityClassName = cmp.Or(a.PriorityClassName, DefaultPriorityClass)
+	a.PriorityClassValue = cmp.Or(a.PriorityClassValue, DefaultPriorityValue)
+	// Split: each Deployment's replicas default to anka:buildcloud.replicas.
+	splitReplicas := func(n int) int {
+		if a.Topology == TopologySplit {
+			return cmp.Or(n, a.Replicas)
+		}
+		return n
 	}
 
 	c := &a.Controller
-	if c.Image == "" {
-		c.Image = DefaultControllerImage
-	}
-	if c.Replicas == 0 && a.Topology == TopologySplit {
-		c.Replicas = a.Replicas
-	}
-	if c.CPUMillis == 0 {
-		c.CPUMillis = pick(DefaultControllerCPUMillisProd, DefaultControllerCPUMillisDev)
-	}
-	if c.MemoryMiB == 0 {
-		c.MemoryMiB = pick(DefaultControllerMemoryMiBProd, DefaultControllerMemoryMiBDev)
-	}
-	if c.DefragDBInterval == "" {
-		c.DefragDBInterval = DefaultDefragDBInterval
-	}
-	if c.GracefulShutdownSeconds == 0 {
-		c.GracefulShutdownSeconds = DefaultControllerShutdownSeconds
-	}
+	c.Image = cmp.Or(c.Image, DefaultControllerImage)
+	c.Replicas = splitReplicas(c.Replicas)
+	c.CPUMillis = cmp.Or(c.CPUMillis, pick(DefaultControllerCPUMillisProd, DefaultControllerCPUMillisDev))
+	c.MemoryMiB = cmp.Or(c.MemoryMiB, pick(DefaultControllerMemoryMiBProd, DefaultControllerMemoryMiBDev))
+	c.DefragDBInterval = cmp.Or(c.DefragDBInterval, DefaultDefragDBInterval)
+	c.GracefulShutdownSeconds = cmp.Or(c.GracefulShutdownSeconds, DefaultControllerShutdownSeconds)
 
 	r := &a.Registry
-	if r.Image == "" {
-		r.Image = DefaultRegistryImage
-	}
-	if r.Replicas == 0 && a.Topology == TopologySplit {
-		r.Replicas = a.Replicas
-	}
-	if r.CPUMillis == 0 {
-		r.CPUMillis = pick(DefaultRegistryCPUMillisProd, DefaultRegistryCPUMillisDev)
-	}
-	if r.MemoryMiB == 0 {
-		r.MemoryMiB = DefaultRegistryMemoryMiB
-	}
-	if r.DrainSeconds == 0 {
-		r.DrainSeconds = drain.DefaultDrainSeconds(a.PreStopSeconds)
-	}
-	if r.MaxTemplateSizeGB == 0 {
-		r.MaxTemplateSizeGB = DefaultMaxTemplateSizeGB
-	}
+	r.Image = cmp.Or(r.Image, DefaultRegistryImage)
+	r.Replicas = splitReplicas(r.Replicas)
+	r.CPUMillis = cmp.Or(r.CPUMillis, pick(DefaultRegistryCPUMillisProd, DefaultRegistryCPUMillisDev))
+	r.MemoryMiB = cmp.Or(r.MemoryMiB, DefaultRegistryMemoryMiB)
+	r.DrainSeconds = cmp.Or(r.DrainSeconds, drain.DefaultDrainSeconds(a.PreStopSeconds))
+	r.MaxTemplateSizeGB = cmp.Or(r.MaxTemplateSizeGB, DefaultMaxTemplateSizeGB)
 	if r.Storage == "" {
 		if a.ClusterMode == ClusterExisting {
 			r.Storage = DefaultStorageModeExisting
@@ -523,65 +542,35 @@ func (a Args) WithDefaults() Args {
 	}
 	switch r.Storage {
 	case StorageFSxOpenZFS:
-		f := FSxArgs{}
-		if r.FSx != nil {
-			f = *r.FSx
-		}
+		f := valueOf(r.FSx)
 		if f.DeploymentType == "" {
 			f.DeploymentType = DefaultFSxDeploymentTypeDev
 			if prod {
 				f.DeploymentType = DefaultFSxDeploymentTypeProd
 			}
 		}
-		if f.ThroughputMBps == 0 {
-			f.ThroughputMBps = pick(DefaultFSxThroughputProd, DefaultFSxThroughputDev)
-		}
-		if f.StorageGiB == 0 {
-			f.StorageGiB = pick(DefaultFSxStorageGiBProd, DefaultFSxStorageGiBDev)
-		}
-		if f.BackupRetentionDays == 0 {
-			f.BackupRetentionDays = DefaultFSxBackupRetentionDays
-		}
-		if f.DailyBackupStartTime == "" {
-			f.DailyBackupStartTime = DefaultFSxDailyBackupStartTime
-		}
+		f.ThroughputMBps = cmp.Or(f.ThroughputMBps, pick(DefaultFSxThroughputProd, DefaultFSxThroughputDev))
+		f.StorageGiB = cmp.Or(f.StorageGiB, pick(DefaultFSxStorageGiBProd, DefaultFSxStorageGiBDev))
+		f.BackupRetentionDays = cmp.Or(f.BackupRetentionDays, DefaultFSxBackupRetentionDays)
+		f.DailyBackupStartTime = cmp.Or(f.DailyBackupStartTime, DefaultFSxDailyBackupStartTime)
 		r.FSx = &f
 	case StorageEFS:
-		e := EFSArgs{}
-		if r.EFS != nil {
-			e = *r.EFS
-		}
+		e := valueOf(r.EFS)
 		r.EFS = &e
 	case StorageS3:
-		s := S3Args{}
-		if r.S3 != nil {
-			s = *r.S3
-		}
-		if s.PartSizeMiB == 0 {
-			s.PartSizeMiB = DefaultS3PartSizeMiB
-		}
-		if s.UploadConcurrency == 0 {
-			s.UploadConcurrency = DefaultS3UploadConcurrency
-		}
-		if s.ConcurrentPushes == 0 {
-			s.ConcurrentPushes = DefaultS3ConcurrentPushes
-		}
+		s := valueOf(r.S3)
+		s.PartSizeMiB = cmp.Or(s.PartSizeMiB, DefaultS3PartSizeMiB)
+		s.UploadConcurrency = cmp.Or(s.UploadConcurrency, DefaultS3UploadConcurrency)
+		s.ConcurrentPushes = cmp.Or(s.ConcurrentPushes, DefaultS3ConcurrentPushes)
 		if s.AbortIncompleteMultipartUploadDays == nil {
 			days := DefaultS3AbortIncompleteDays
 			s.AbortIncompleteMultipartUploadDays = &days
 		}
 		r.S3 = &s
 	case StoragePVC:
-		p := PVCArgs{}
-		if r.PVC != nil {
-			p = *r.PVC
-		}
-		if p.Size == "" {
-			p.Size = DefaultPVCSize
-		}
-		if p.AccessMode == "" {
-			p.AccessMode = DefaultPVCAccessMode
-		}
+		p := valueOf(r.PVC)
+		p.Size = cmp.Or(p.Size, DefaultPVCSize)
+		p.AccessMode = cmp.Or(p.AccessMode, DefaultPVCAccessMode)
 		r.PVC = &p
 	}
 	return a
@@ -745,7 +734,10 @@ func (a Args) Validate() error {
 	p.Between("anka:registry.maxTemplateSizeGB", r.MaxTemplateSizeGB, 1, MaxTemplateSizeGBLimit, " GB")
 
 	// Auth and the edge.
-	if a.RootToken == nil {
+	if a.RootToken != "" && len(a.RootToken) < MinRootTokenLength {
+		p.Addf("anka:buildcloud.rootToken", "must be at least %d characters (the vendor's minimum), got %d", MinRootTokenLength, len(a.RootToken))
+	}
+	if a.RootToken == "" {
 		if prod {
 			p.Addf("anka:buildcloud.rootToken", "must be set in prod (authentication on): pulumi config set --secret --path anka:buildcloud.rootToken <at least %d characters>", MinRootTokenLength)
 		} else if a.TrustEdgeClientCertHeaders {
@@ -784,11 +776,8 @@ func (a Args) Validate() error {
 	}
 
 	// etcd wiring.
-	if a.EtcdEndpoints == nil {
+	if len(a.EtcdEndpoints) == 0 {
 		p.Addf("anka:etcd", "must provide the client endpoints (EtcdEndpoints, host:port) the Controller connects to")
-	}
-	if a.EtcdClientTLSSecret == nil && prod {
-		p.Addf("anka:etcd.tls.enabled", "must be true in prod: the Controller's etcd holds node, group and auth data; pass the etcd client certificate Secret (EtcdClientTLSSecret)")
 	}
 
 	a.validateStorage(&p)
@@ -818,10 +807,10 @@ func (a Args) validateStorage(p *validation.Problems) {
 
 	needsAWSNetwork := r.Storage == StorageFSxOpenZFS || r.Storage == StorageEFS
 	if needsAWSNetwork {
-		if a.VpcID == nil || a.PrivateSubnetIDs == nil || len(a.AvailabilityZones) == 0 {
+		if !a.HasVPC || len(a.AvailabilityZones) == 0 {
 			p.Addf("anka:registry.storage", "%q needs the VPC, its private subnets and zones (anka:network.mode create or stackRef); on a cluster without them use \"pvc\"", r.Storage)
 		}
-		if a.NodeSecurityGroupID == nil {
+		if !a.HasNodeSecurityGroup {
 			p.Addf("anka:registry.storage", "%q needs the nodes' security group to admit NFS from (anka:cluster.mode eks); on a cluster without it use \"pvc\"", r.Storage)
 		}
 	}
@@ -838,7 +827,7 @@ func (a Args) validateStorage(p *validation.Problems) {
 				if len(a.AvailabilityZones) < 2 {
 					p.Addf("anka:registry.fsx.deploymentType", "MULTI_AZ_1 needs at least 2 zones in anka:network.availabilityZones, got %d", len(a.AvailabilityZones))
 				}
-				if a.PrivateRouteTableIDs == nil {
+				if !a.HasRouteTables {
 					p.Addf("anka:registry.fsx.deploymentType", "MULTI_AZ_1 needs the private route tables (anka:network.mode create) so FSx can route its floating endpoint")
 				}
 			}
@@ -877,10 +866,7 @@ func (a Args) validateStorage(p *validation.Problems) {
 		} else if d != nil {
 			p.Between("anka:registry.s3.abortIncompleteMultipartUploadDays", *d, 1, MaxS3AbortIncompleteUploadDays, " days")
 		}
-		if a.Region == "" {
-			p.Addf("aws:region", "must be set for anka:registry.storage s3 (the Registry reads AWS_REGION): pulumi config set aws:region us-east-1")
-		}
-		if a.OIDCProviderArn == nil {
+		if !a.HasOIDC {
 			p.Addf("anka:cluster.oidcProviderArn", "must be available for anka:registry.storage s3: the Registry reaches S3 through an IRSA role")
 		}
 	case StoragePVC:
@@ -912,5 +898,5 @@ func (a Args) validateStorage(p *validation.Problems) {
 // String is a one-line summary for logs.
 func (a Args) String() string {
 	return fmt.Sprintf("namespace=%s topology=%s controllers=%d registries=%d storage=%s auth=%t",
-		a.Namespace, a.Topology, a.ControllerReplicas(), a.RegistryReplicas(), a.Registry.Storage, a.RootToken != nil)
+		a.Namespace, a.Topology, a.ControllerReplicas(), a.RegistryReplicas(), a.Registry.Storage, a.RootToken != "")
 }

@@ -20,6 +20,7 @@
 package buildcloud
 
 import (
+	"errors"
 	"fmt"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -74,18 +75,26 @@ type BuildCloud struct {
 	Services []pulumi.Resource
 
 	args       Args
+	wiring     Wiring
 	name       string
 	authSecret []pulumi.Resource
 }
 
 // New registers the Build Cloud. Args are defaulted and validated before
 // anything is registered.
-func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*BuildCloud, error) {
+func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.ResourceOption) (*BuildCloud, error) {
 	args = args.WithDefaults()
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
-	bc := &BuildCloud{args: args, name: name}
+	if err := w.check(args); err != nil {
+		return nil, err
+	}
+	if args.Registry.Storage == StorageS3 && args.Region == "" {
+		// aws:region is the stack's to check (once, for every component).
+		return nil, errors.New("buildcloud: Args.Region (aws:region) is required for s3 storage")
+	}
+	bc := &BuildCloud{args: args, wiring: w, name: name}
 	if err := ctx.RegisterComponentResource(TypeToken, name, bc, opts...); err != nil {
 		return nil, err
 	}
@@ -175,13 +184,8 @@ func (bc *BuildCloud) build(ctx *pulumi.Context) error {
 		return err
 	}
 
-	if a.RootToken != nil {
-		token := pulumi.ToSecret(a.RootToken.ToStringOutput().ApplyT(func(t string) (string, error) {
-			if len(t) < MinRootTokenLength {
-				return "", fmt.Errorf("anka:buildcloud.rootToken must be at least %d characters (the vendor's minimum), got %d", MinRootTokenLength, len(t))
-			}
-			return t, nil
-		})).(pulumi.StringOutput)
+	if a.RootToken != "" {
+		token := pulumi.ToSecret(pulumi.String(a.RootToken)).(pulumi.StringOutput)
 		secret, err := corev1.NewSecret(ctx, bc.name+"-auth", &corev1.SecretArgs{
 			Metadata: metav1.ObjectMetaArgs{
 				Name:      pulumi.String(bc.authSecretName()),

@@ -60,24 +60,43 @@ func wired(env string) Args {
 		Registry:             RegistryArgs{ExternalURL: "https://registry.anka.example.com"},
 		Tags:                 map[string]string{"project": "anka"},
 		AvailabilityZones:    testZones,
-		RootToken:            pulumi.ToSecret(pulumi.String(testRootToken)).(pulumi.StringOutput),
-		EtcdEndpoints:        pulumi.ToStringArray([]string{"etcd-0.etcd-headless.anka.svc:2379", "etcd-1.etcd-headless.anka.svc:2379", "etcd-2.etcd-headless.anka.svc:2379"}),
-		EtcdClientTLSSecret:  pulumi.String(testEtcdSecret),
+		RootToken:            testRootToken,
+		EtcdEndpoints:        []string{"etcd-0.etcd-headless.anka.svc:2379", "etcd-1.etcd-headless.anka.svc:2379", "etcd-2.etcd-headless.anka.svc:2379"},
+		EtcdClientTLSSecret:  testEtcdSecret,
 		EtcdClientLabels:     map[string]string{"anka.io/etcd-client": "true"},
 		EdgePodLabels:        map[string]string{"app.kubernetes.io/name": testEdgeLabel},
-		VpcID:                pulumi.String("vpc-1"),
-		PrivateSubnetIDs:     pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"}),
-		PrivateRouteTableIDs: pulumi.ToStringArray([]string{"rtb-a", "rtb-b", "rtb-c"}),
-		NodeSecurityGroupID:  pulumi.String(testNodeSG),
-		OIDCProviderArn:      pulumi.String(testOIDC),
+		HasVPC:               true,
+		HasRouteTables:       true,
+		HasNodeSecurityGroup: true,
+		HasOIDC:              true,
 	}
+}
+
+// wiring stands for the network's and the cluster's outputs, as far as
+// args declares them.
+func wiring(a Args) Wiring {
+	var w Wiring
+	if a.HasVPC {
+		w.VpcID = pulumi.String("vpc-1")
+		w.PrivateSubnetIDs = pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"})
+	}
+	if a.HasRouteTables {
+		w.PrivateRouteTableIDs = pulumi.ToStringArray([]string{"rtb-a", "rtb-b", "rtb-c"})
+	}
+	if a.HasNodeSecurityGroup {
+		w.NodeSecurityGroupID = pulumi.String(testNodeSG)
+	}
+	if a.HasOIDC {
+		w.OIDCProviderArn = pulumi.String(testOIDC)
+	}
+	return w
 }
 
 // local is the local control plane: pvc mode, no AWS.
 func local() Args {
 	return Args{
 		ClusterMode:   ClusterExisting,
-		EtcdEndpoints: pulumi.ToStringArray([]string{"etcd-0.etcd-headless.anka.svc:2379"}),
+		EtcdEndpoints: []string{"etcd-0.etcd-headless.anka.svc:2379"},
 		Registry:      RegistryArgs{PVC: &PVCArgs{StorageClass: "anka-local-rwx"}},
 	}
 }
@@ -95,7 +114,7 @@ func deploy(t *testing.T, args Args) (*harness.Recorder, *BuildCloud) {
 		if err != nil {
 			return err
 		}
-		bc, err = New(ctx, "bc", args, pulumi.Providers(k8s))
+		bc, err = New(ctx, "bc", args, wiring(args), pulumi.Providers(k8s))
 		return err
 	})
 	require.NoError(t, err)
@@ -414,10 +433,8 @@ func TestBuildCloudRegistryHasNoMemoryLimitInAnyMode(t *testing.T) {
 }
 
 func TestBuildCloudSecretsArriveAsSecrets(t *testing.T) {
-	// Even a token the caller forgot to mark secret is stored as one.
-	plainToken := wired(EnvProd)
-	plainToken.RootToken = pulumi.String(testRootToken)
-	rec, _ := deploy(t, plainToken)
+	// The token is config (a secret there); the component marks it secret.
+	rec, _ := deploy(t, wired(EnvProd))
 	assertSecretToken(t, rec)
 
 	a := wired(EnvProd)
@@ -686,18 +703,18 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	assert.True(t, bucket.Protect)
 	assert.True(t, bucket.RetainOnDelete)
 	assert.False(t, bucket.Inputs["forceDestroy"].BoolValue())
-	for _, typ := range []string{tBucketSSE, tBucketPAB, tBucketOwner, tBucketPolicy} {
-		r := rec.Get(t, typ, "bc-registry")
+	for typ, name := range map[string]string{tBucketSSE: "bc-registry-encryption", tBucketPAB: "bc-registry-public-access", tBucketOwner: "bc-registry-ownership", tBucketPolicy: "bc-registry-tls-only"} {
+		r := rec.Get(t, typ, name)
 		assert.True(t, r.RetainOnDelete, "%s stays with the retained bucket", typ)
 		assert.Equal(t, "bc-registry-id", r.Inputs["bucket"].StringValue())
 	}
-	pab := rec.Get(t, tBucketPAB, "bc-registry").Inputs
+	pab := rec.Get(t, tBucketPAB, "bc-registry-public-access").Inputs
 	for _, k := range []resource.PropertyKey{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 		assert.True(t, pab[k].BoolValue(), string(k))
 	}
-	assert.Equal(t, "BucketOwnerEnforced", path(rec.Get(t, tBucketOwner, "bc-registry").Inputs, "rule", "objectOwnership").StringValue())
+	assert.Equal(t, "BucketOwnerEnforced", path(rec.Get(t, tBucketOwner, "bc-registry-ownership").Inputs, "rule", "objectOwnership").StringValue())
 	var tls map[string]any
-	require.NoError(t, json.Unmarshal([]byte(rec.Get(t, tBucketPolicy, "bc-registry").Inputs["policy"].StringValue()), &tls))
+	require.NoError(t, json.Unmarshal([]byte(rec.Get(t, tBucketPolicy, "bc-registry-tls-only").Inputs["policy"].StringValue()), &tls))
 	stmt := tls["Statement"].([]any)[0].(map[string]any)
 	assert.Equal(t, "Deny", stmt["Effect"])
 	assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}, stmt["Condition"])
@@ -1105,11 +1122,10 @@ func TestBuildCloudValidation(t *testing.T) {
 			a.Registry.Storage = StorageS3
 			a.Registry.MaxTemplateSizeGB = 500
 		}), []string{"anka:registry.s3.partSizeMiB"}},
-		{"s3 without a region or an OIDC provider is refused", with(EnvDev, func(a *Args) {
+		{"s3 without an OIDC provider is refused", with(EnvDev, func(a *Args) {
 			a.Registry.Storage = StorageS3
-			a.Region = ""
-			a.OIDCProviderArn = nil
-		}), []string{"aws:region", "anka:cluster.oidcProviderArn"}},
+			a.HasOIDC = false
+		}), []string{"anka:cluster.oidcProviderArn"}},
 		{"an FSx throughput not offered for the deployment type is refused", with(EnvDev, func(a *Args) { a.Registry.FSx = &FSxArgs{DeploymentType: FSxSingleAZ2, ThroughputMBps: 128} }),
 			[]string{"anka:registry.fsx.throughputMBps"}},
 		{"an FSx capacity below 64 GiB is refused", with(EnvDev, func(a *Args) { a.Registry.FSx = &FSxArgs{StorageGiB: 32} }),
@@ -1117,10 +1133,10 @@ func TestBuildCloudValidation(t *testing.T) {
 		{"FSx with automatic backups off is refused", with(EnvDev, func(a *Args) { a.Registry.FSx = &FSxArgs{BackupRetentionDays: 91} }),
 			[]string{"anka:registry.fsx.backupRetentionDays"}},
 		{"FSx without subnets or the node security group is refused", with(EnvDev, func(a *Args) {
-			a.PrivateSubnetIDs = nil
-			a.NodeSecurityGroupID = nil
+			a.HasVPC = false
+			a.HasNodeSecurityGroup = false
 		}), []string{"anka:registry.storage", "anka:registry.storage"}},
-		{"multi-AZ FSx without route tables is refused", with(EnvProd, func(a *Args) { a.PrivateRouteTableIDs = nil }),
+		{"multi-AZ FSx without route tables is refused", with(EnvProd, func(a *Args) { a.HasRouteTables = false }),
 			[]string{"anka:registry.fsx.deploymentType"}},
 		{"a ReadWriteOnce claim for two registries is refused", with(EnvDev, func(a *Args) {
 			a.Registry.Storage = StoragePVC
@@ -1128,17 +1144,17 @@ func TestBuildCloudValidation(t *testing.T) {
 		}), []string{"anka:registry.pvc.accessMode"}},
 		{"a pvc without a storage class or claim is refused", with(EnvDev, func(a *Args) { a.Registry.Storage = StoragePVC }),
 			[]string{"anka:registry.pvc.storageClass"}},
-		{"prod without a root token is refused", with(EnvProd, func(a *Args) { a.RootToken = nil }),
+		{"prod without a root token is refused", with(EnvProd, func(a *Args) { a.RootToken = "" }),
 			[]string{"anka:buildcloud.rootToken"}},
-		{"prod without etcd TLS is refused", with(EnvProd, func(a *Args) { a.EtcdClientTLSSecret = nil }),
-			[]string{"anka:etcd.tls.enabled"}},
+		{"a root token below the vendor's minimum is refused", with(EnvDev, func(a *Args) { a.RootToken = "short" }),
+			[]string{"anka:buildcloud.rootToken"}},
 		{"trusted certificate headers with direct CIDR access are refused", with(EnvDev, func(a *Args) {
 			a.TrustEdgeClientCertHeaders = true
 			a.IngressCIDRs = []string{"10.40.0.0/16"}
 		}), []string{"anka:buildcloud.ingressCidrs"}},
 		{"trusted certificate headers without a root token are refused", with(EnvDev, func(a *Args) {
 			a.TrustEdgeClientCertHeaders = true
-			a.RootToken = nil
+			a.RootToken = ""
 		}), []string{"anka:buildcloud.rootToken"}},
 		{"trusted certificate headers without the edge's pod labels are refused", with(EnvDev, func(a *Args) {
 			a.TrustEdgeClientCertHeaders = true
@@ -1161,7 +1177,7 @@ func TestBuildCloudValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := harness.NewRecorder()
 			err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-				_, err := New(ctx, "bc", tc.args)
+				_, err := New(ctx, "bc", tc.args, wiring(tc.args))
 				return err
 			})
 			require.Error(t, err)
@@ -1187,22 +1203,23 @@ func TestBuildCloudValidConfigurationsPass(t *testing.T) {
 func TestBuildCloudDeployTimeChecks(t *testing.T) {
 	cases := []struct {
 		name string
-		edit func(*Args)
+		edit func(*Args, *Wiring)
 		want string
 	}{
-		{"a short root token fails the deployment", func(a *Args) { a.RootToken = pulumi.ToSecret(pulumi.String("short")).(pulumi.StringOutput) }, "anka:buildcloud.rootToken must be at least 10 characters"},
-		{"an existing cluster without a node security group fails FSx", func(a *Args) { a.NodeSecurityGroupID = pulumi.String("") }, "anka:registry.storage"},
-		{"a network without route tables fails multi-AZ FSx", func(a *Args) {
+		{"an existing cluster without a node security group fails FSx", func(_ *Args, w *Wiring) { w.NodeSecurityGroupID = pulumi.String("") }, "anka:registry.storage"},
+		{"a network without route tables fails multi-AZ FSx", func(a *Args, w *Wiring) {
 			a.Registry.FSx = &FSxArgs{DeploymentType: FSxMultiAZ1}
-			a.PrivateRouteTableIDs = pulumi.StringArray{}
+			w.PrivateRouteTableIDs = pulumi.StringArray{}
 		}, "MULTI_AZ_1 needs the private route tables"},
+		{"wiring that lacks what the args declare is refused", func(_ *Args, w *Wiring) { w.VpcID = nil }, "buildcloud: Wiring lacks VpcID and PrivateSubnetIDs (HasVPC)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := wired(EnvDev)
-			tc.edit(&a)
+			w := wiring(a)
+			tc.edit(&a, &w)
 			err := harness.Run(t, "unit", nil, nil, harness.NewRecorder(), func(ctx *pulumi.Context) error {
-				_, err := New(ctx, "bc", a)
+				_, err := New(ctx, "bc", a, w)
 				return err
 			})
 			require.Error(t, err)

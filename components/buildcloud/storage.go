@@ -3,15 +3,14 @@ package buildcloud
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/s3bucket"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/fsx"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -93,14 +92,14 @@ func (bc *BuildCloud) nfsSecurityGroup(ctx *pulumi.Context, role, description st
 	a := bc.args
 	opts := []pulumi.ResourceOption{pulumi.Parent(bc)}
 	sg, err := ec2.NewSecurityGroup(ctx, bc.name+"-"+role, &ec2.SecurityGroupArgs{
-		VpcId:       a.VpcID,
+		VpcId:       bc.wiring.VpcID,
 		Description: pulumi.String(description),
 		Tags:        bc.awsTags(role),
 	}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	nodeSG := nonEmpty(a.NodeSecurityGroupID, "anka:registry.storage", fmt.Sprintf("%q needs the nodes' security group, and the cluster gave none (existing clusters: use \"pvc\")", a.Registry.Storage))
+	nodeSG := nonEmpty(bc.wiring.NodeSecurityGroupID, "anka:registry.storage", fmt.Sprintf("%q needs the nodes' security group, and the cluster gave none (existing clusters: use \"pvc\")", a.Registry.Storage))
 	var rules []pulumi.Resource
 	for _, proto := range protocols {
 		for _, p := range ports {
@@ -165,7 +164,7 @@ func (bc *BuildCloud) fsxStorage(ctx *pulumi.Context) (*storageResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	subnets := a.PrivateSubnetIDs.ToStringArrayOutput()
+	subnets := bc.wiring.PrivateSubnetIDs.ToStringArrayOutput()
 	fsArgs := &fsx.OpenZfsFileSystemArgs{
 		DeploymentType:                pulumi.String(f.DeploymentType),
 		ThroughputCapacity:            pulumi.Int(f.ThroughputMBps),
@@ -200,7 +199,7 @@ func (bc *BuildCloud) fsxStorage(ctx *pulumi.Context) (*storageResult, error) {
 	if f.DeploymentType == FSxMultiAZ1 {
 		fsArgs.SubnetIds = pulumi.StringArray{subnets.Index(pulumi.Int(0)), subnets.Index(pulumi.Int(1))}
 		fsArgs.PreferredSubnetId = subnets.Index(pulumi.Int(0))
-		fsArgs.RouteTableIds = a.PrivateRouteTableIDs.ToStringArrayOutput().ApplyT(func(ids []string) ([]string, error) {
+		fsArgs.RouteTableIds = bc.wiring.PrivateRouteTableIDs.ToStringArrayOutput().ApplyT(func(ids []string) ([]string, error) {
 			if len(ids) == 0 {
 				return nil, fmt.Errorf("anka:registry.fsx.deploymentType MULTI_AZ_1 needs the private route tables, and the network gave none (anka:network.mode stackRef does not export them): use SINGLE_AZ_2 or create the network")
 			}
@@ -278,7 +277,7 @@ func (bc *BuildCloud) efsStorage(ctx *pulumi.Context) (*storageResult, error) {
 	}, keep...); err != nil {
 		return nil, err
 	}
-	subnets := a.PrivateSubnetIDs.ToStringArrayOutput()
+	subnets := bc.wiring.PrivateSubnetIDs.ToStringArrayOutput()
 	deps := append([]pulumi.Resource{fs}, rules...)
 	for i, zone := range a.AvailabilityZones {
 		mt, err := efs.NewMountTarget(ctx, fmt.Sprintf("%s-registry-%s", bc.name, zone), &efs.MountTargetArgs{
@@ -297,17 +296,6 @@ func (bc *BuildCloud) efsStorage(ctx *pulumi.Context) (*storageResult, error) {
 			VolumeHandle: fs.ID(),
 		},
 	}, EFSNominalCapacity, deps)
-}
-
-// partition is the ARN partition of region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 // S3BucketActions, S3LifecycleActions and S3ObjectActions are everything
@@ -342,86 +330,40 @@ func RegistryS3Policy(bucketArn string) (string, error) {
 	return string(b), err
 }
 
-// tlsOnlyPolicy denies every request to the bucket that is not over TLS.
-func tlsOnlyPolicy(bucketArn string) (string, error) {
-	b, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-			"Resource":  []string{bucketArn, bucketArn + "/*"},
-			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-		}},
-	})
-	return string(b), err
-}
-
 func (bc *BuildCloud) s3Storage(ctx *pulumi.Context) (*storageResult, error) {
 	a := bc.args
 	s := a.Registry.S3
 	parent := pulumi.Parent(bc)
-	keep := []pulumi.ResourceOption{parent, pulumi.RetainOnDelete(true)}
 	var bucketName, bucketArn pulumi.StringOutput
 	var deps []pulumi.Resource
 	if s.Bucket != "" {
 		bucketName = pulumi.String(s.Bucket).ToStringOutput()
-		bucketArn = pulumi.String(fmt.Sprintf("arn:%s:s3:::%s", partition(a.Region), s.Bucket)).ToStringOutput()
+		bucketArn = s3bucket.ExistingARN(ctx, s.Bucket, parent)
 	} else {
-		bucket, err := s3.NewBucketV2(ctx, bc.name+"-registry", &s3.BucketV2Args{
-			ForceDestroy: pulumi.Bool(false),
-			Tags:         bc.awsTags("registry"),
-		}, parent, pulumi.Protect(true), pulumi.RetainOnDelete(true))
-		if err != nil {
-			return nil, err
-		}
-		bucketName, bucketArn = bucket.Bucket, bucket.Arn
-		if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, bc.name+"-registry", &s3.BucketServerSideEncryptionConfigurationV2Args{
-			Bucket: bucket.ID(),
-			Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm: pulumi.String("AES256"),
-				},
-			}},
-		}, keep...); err != nil {
-			return nil, err
-		}
-		pab, err := s3.NewBucketPublicAccessBlock(ctx, bc.name+"-registry", &s3.BucketPublicAccessBlockArgs{
-			Bucket:                bucket.ID(),
-			BlockPublicAcls:       pulumi.Bool(true),
-			BlockPublicPolicy:     pulumi.Bool(true),
-			IgnorePublicAcls:      pulumi.Bool(true),
-			RestrictPublicBuckets: pulumi.Bool(true),
-		}, keep...)
-		if err != nil {
-			return nil, err
-		}
-		own, err := s3.NewBucketOwnershipControls(ctx, bc.name+"-registry", &s3.BucketOwnershipControlsArgs{
-			Bucket: bucket.ID(),
-			Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-		}, keep...)
-		if err != nil {
-			return nil, err
-		}
-		policy, err := s3.NewBucketPolicy(ctx, bc.name+"-registry", &s3.BucketPolicyArgs{
-			Bucket: bucket.ID(),
-			Policy: bucket.Arn.ApplyT(tlsOnlyPolicy).(pulumi.StringOutput),
-		}, append(keep, pulumi.DependsOn([]pulumi.Resource{pab, own}))...)
-		if err != nil {
-			return nil, err
-		}
-		// No BucketLifecycleConfigurationV2 here: a bucket has one lifecycle
-		// document, and the Registry writes its own abort-incomplete-
-		// multipart-upload rule into it at every start (S3LifecycleActions).
-		// A Pulumi-managed document would be rewritten by the Registry and
-		// put back by every `pulumi up`. No versioning either: the bucket
-		// holds what the Registry manages (it deletes a template's objects
-		// when the template is deleted), and with versioning every deleted
-		// or overwritten object would stay as a noncurrent version that no
+		// No lifecycle rules here: a bucket has one lifecycle document, and
+		// the Registry writes its own abort-incomplete-multipart-upload rule
+		// into it at every start (S3LifecycleActions). A Pulumi-managed
+		// document would be rewritten by the Registry and put back by every
+		// `pulumi up`. No versioning either: the bucket holds what the
+		// Registry manages (it deletes a template's objects when the
+		// template is deleted), and with versioning every deleted or
+		// overwritten object would stay as a noncurrent version that no
 		// lifecycle rule expires.
-		deps = append(deps, policy)
+		bucket, err := s3bucket.New(ctx, bc.name+"-registry", s3bucket.Args{
+			Tags: bc.awsTags("registry"),
+			// Every setting was named like the bucket before they were
+			// named by role.
+			Aliases: []string{bc.name + "-registry"},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		bucketName, bucketArn = bucket.Name, bucket.Arn
+		deps = append(deps, bucket.Ready)
 	}
 	bc.BucketName, bc.BucketArn = bucketName, bucketArn
 
-	oidc := nonEmpty(a.OIDCProviderArn, "anka:cluster.oidcProviderArn", "must be set for anka:registry.storage s3 (the Registry reaches S3 through an IRSA role), and the cluster gave none")
+	oidc := nonEmpty(bc.wiring.OIDCProviderArn, "anka:cluster.oidcProviderArn", "must be set for anka:registry.storage s3 (the Registry reaches S3 through an IRSA role), and the cluster gave none")
 	role, err := iam.NewRole(ctx, bc.name+"-registry", &iam.RoleArgs{
 		Description:      pulumi.Sprintf("Anka Registry %s/%s: its S3 bucket only", a.Namespace, bc.registryServiceAccount()),
 		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc, a.Namespace, bc.registryServiceAccount()),

@@ -95,7 +95,7 @@ func (bc *BuildCloud) renderEnv(vars []envVar) corev1.EnvVarArray {
 // both (since 1.34 the Controller calls the Registry with it).
 func (bc *BuildCloud) authEnv() []envVar {
 	a := bc.args
-	if a.RootToken == nil {
+	if a.RootToken == "" {
 		return nil
 	}
 	vars := []envVar{plain("ANKA_ENABLE_AUTH", "true"), {Name: "ANKA_ROOT_TOKEN", SecretKey: RootTokenSecretKey}}
@@ -120,19 +120,14 @@ func (bc *BuildCloud) controllerEnv() []envVar {
 	if registry == "" {
 		registry = internal
 	}
-	endpoints := a.EtcdEndpoints.ToStringArrayOutput().ApplyT(func(eps []string) (string, error) {
-		if len(eps) == 0 {
-			return "", fmt.Errorf("anka:etcd: the etcd component gave no client endpoints for ANKA_ETCD_ENDPOINTS")
-		}
-		return strings.Join(eps, ","), nil
-	}).(pulumi.StringOutput)
+	endpoints := pulumi.String(strings.Join(a.EtcdEndpoints, ","))
 	vars := []envVar{
 		plain("ANKA_LISTEN_ADDR", fmt.Sprintf(":%d", ControllerPort)),
 		plain("ANKA_ANKA_REGISTRY", registry),
 		plain("ANKA_LOCAL_ANKA_REGISTRY", internal),
 		{Name: "ANKA_ETCD_ENDPOINTS", Value: endpoints},
 	}
-	if a.EtcdClientTLSSecret != nil {
+	if a.EtcdClientTLSSecret != "" {
 		vars = append(vars,
 			plain("ANKA_USE_ETCD_TLS", "true"),
 			plain("ANKA_ETCD_CA_CERT", EtcdTLSMountPath+"/ca.crt"),
@@ -223,7 +218,7 @@ func (bc *BuildCloud) controllerContainer() corev1.ContainerArgs {
 		resources.Limits = pulumi.StringMap{"memory": pulumi.Sprintf("%dMi", a.Controller.MemoryLimitMiB)}
 	}
 	var mounts corev1.VolumeMountArray
-	if a.EtcdClientTLSSecret != nil {
+	if a.EtcdClientTLSSecret != "" {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(volumeEtcdTLS), MountPath: pulumi.String(EtcdTLSMountPath), ReadOnly: pulumi.Bool(true)})
 	}
 	startup := httpProbe("/livez", ControllerPort, startupPeriod, startupTimeout, controllerStartupFailures)
@@ -379,11 +374,11 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 		var volumes corev1.VolumeArray
 		if d.controller {
 			containers = append(containers, bc.controllerContainer())
-			if a.EtcdClientTLSSecret != nil {
+			if a.EtcdClientTLSSecret != "" {
 				volumes = append(volumes, corev1.VolumeArgs{
 					Name: pulumi.String(volumeEtcdTLS),
 					Secret: corev1.SecretVolumeSourceArgs{
-						SecretName: a.EtcdClientTLSSecret,
+						SecretName: pulumi.String(a.EtcdClientTLSSecret),
 						Items: corev1.KeyToPathArray{
 							corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt"), Mode: pulumi.Int(0o444)},
 							corev1.KeyToPathArgs{Key: pulumi.String("client.crt"), Path: pulumi.String("client.crt"), Mode: pulumi.Int(0o444)},
@@ -450,15 +445,7 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 				// stalled rollout (the default deadline is 600 s).
 				ProgressDeadlineSeconds: pulumi.Int(rollout.PodSeconds()),
 				Selector:                metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(match)},
-				// One pod at a time and no surge: with required hostname
-				// anti-affinity a surge pod may find no free node.
-				Strategy: appsv1.DeploymentStrategyArgs{
-					Type: pulumi.String("RollingUpdate"),
-					RollingUpdate: appsv1.RollingUpdateDeploymentArgs{
-						MaxSurge:       pulumi.Int(0),
-						MaxUnavailable: pulumi.Int(1),
-					},
-				},
+				Strategy:                rollout.Strategy(),
 				Template: corev1.PodTemplateSpecArgs{
 					Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(podLabels)},
 					Spec:     podSpec,

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -126,14 +127,10 @@ func PolicyArn(policy, region string) string {
 }
 
 func (e AccessEntry) withDefaults() AccessEntry {
-	if e.Type == "" {
-		e.Type = AccessEntryStandard
-	}
+	e.Type = cmp.Or(e.Type, AccessEntryStandard)
 	policies := make([]AccessPolicy, len(e.AccessPolicies))
 	for i, p := range e.AccessPolicies {
-		if p.Scope == "" {
-			p.Scope = ScopeCluster
-		}
+		p.Scope = cmp.Or(p.Scope, ScopeCluster)
 		policies[i] = p
 	}
 	e.AccessPolicies = policies

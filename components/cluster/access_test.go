@@ -36,7 +36,7 @@ func accessArgs() Args {
 func TestClusterAccessEntriesAreCreatedWithTheCluster(t *testing.T) {
 	rec := harness.NewRecorder()
 	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cluster", accessArgs())
+		_, err := New(ctx, "cluster", accessArgs(), eksWiring())
 		return err
 	}))
 	in := rec.Get(t, "eks:index:Cluster", "cluster-eks").Inputs
@@ -123,7 +123,7 @@ func TestClusterAccessEntryValidation(t *testing.T) {
 			assert.Equal(t, tc.keys, validation.Keys(err), "error: %v", err)
 		})
 	}
-	existing := Args{Mode: ModeExisting, Name: "x", Kubeconfig: pulumi.String("k"), AccessEntries: accessArgs().AccessEntries}
+	existing := Args{Mode: ModeExisting, Name: "x", Kubeconfig: "k", AccessEntries: accessArgs().AccessEntries}
 	assert.Equal(t, []string{"anka:cluster.accessEntries"}, validation.Keys(existing.Validate()), "existing mode cannot honour access entries")
 }
 

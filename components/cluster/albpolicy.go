@@ -6,6 +6,12 @@ import "encoding/json"
 // to manage ALBs/NLBs, their target groups and security groups. Mutations are
 // limited to resources tagged elbv2.k8s.aws/cluster, which the controller
 // puts on everything it creates, so it cannot touch other load balancers.
+//
+// It is the controller's own docs/install/iam_policy.json of the release
+// that DefaultALBChartVersion installs, statement for statement, in the same
+// order; TestClusterALBPolicyMatchesUpstream compares it with the upstream
+// copy in testdata/ (whose .source file says where it comes from), so a
+// chart bump fails until both are updated.
 func albControllerPolicy() string {
 	managed := map[string]any{"Null": map[string]string{"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
 	requestTagged := map[string]any{"Null": map[string]string{"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
@@ -39,7 +45,8 @@ func albControllerPolicy() string {
 			"wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
 			"shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection",
 		}},
-		{"Effect": "Allow", "Resource": "*", "Action": []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateSecurityGroup"}},
+		{"Effect": "Allow", "Resource": "*", "Action": []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}},
+		{"Effect": "Allow", "Resource": "*", "Action": []string{"ec2:CreateSecurityGroup"}},
 		{"Effect": "Allow", "Resource": "arn:aws:ec2:*:*:security-group/*", "Action": []string{"ec2:CreateTags"},
 			"Condition": map[string]any{
 				"StringEquals": map[string]string{"ec2:CreateAction": "CreateSecurityGroup"},

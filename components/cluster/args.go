@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"maps"
 	"regexp"
 	"slices"
@@ -100,101 +101,116 @@ type NodeGroupArgs struct {
 	CapacityType string `json:"capacityType"`
 }
 
-// Args configures the cluster.
+// Args configures the cluster: anka:cluster, decoded strictly from the
+// stack file (json tags), and the plain facts the stack sets (json:"-").
+// Validated before anything is registered.
 type Args struct {
 	// Mode is "eks" (default) or "existing". Config anka:cluster.mode.
-	Mode string
+	Mode string `json:"mode"`
 	// Name of the EKS cluster; required. Config anka:cluster.name (default anka-<stack>).
-	Name string
+	Name string `json:"name"`
 	// Version of Kubernetes, default 1.35; one of VersionCalendar that EKS
 	// still offers. Config anka:cluster.version.
-	Version string
+	Version string `json:"version"`
 	// AllowExtendedSupport lets prod run a version in EKS extended support
 	// (six times the control-plane price). Config anka:cluster.allowExtendedSupport.
-	AllowExtendedSupport bool
+	AllowExtendedSupport bool `json:"allowExtendedSupport"`
 	// AccessEntries grant IAM principals access to the Kubernetes API
 	// (authentication mode API). Config anka:cluster.accessEntries.
-	AccessEntries []AccessEntry
-	// Region is aws:region, used by the load balancer controller.
-	Region string
-	// AvailabilityZones, in the same order as PrivateSubnetIDs.
-	AvailabilityZones []string
-	// VpcID and subnets come from the network component.
-	VpcID            pulumi.StringInput
-	PrivateSubnetIDs pulumi.StringArrayInput
-	PublicSubnetIDs  pulumi.StringArrayInput
+	AccessEntries []AccessEntry `json:"accessEntries"`
 	// Nodes shapes the per-zone managed node groups. Config anka:cluster.nodes.
-	Nodes NodeGroupArgs
+	Nodes NodeGroupArgs `json:"nodes"`
 	// EndpointPublicAccess exposes the API server endpoint on the internet
 	// (restricted to PublicAccessCIDRs); default true so CI runners can deploy.
 	// Config anka:cluster.endpointPublicAccess.
-	EndpointPublicAccess *bool
+	EndpointPublicAccess *bool `json:"endpointPublicAccess"`
 	// PublicAccessCIDRs may reach the public endpoint, default [0.0.0.0/0]
 	// (prod must narrow it). Config anka:cluster.publicAccessCidrs.
-	PublicAccessCIDRs []string
+	PublicAccessCIDRs []string `json:"publicAccessCidrs"`
 	// SecretsEncryption encrypts Kubernetes secrets with a dedicated KMS key;
 	// default false (prod sets true). Config anka:cluster.secretsEncryption.
-	SecretsEncryption bool
+	SecretsEncryption bool `json:"secretsEncryption"`
 	// LogTypes are the control-plane logs sent to CloudWatch, default all.
 	// Config anka:cluster.logTypes.
-	LogTypes []string
-	// LoadBalancerController installs the AWS Load Balancer Controller (Helm)
-	// with its IRSA role; default true in eks mode.
-	// Config anka:cluster.loadBalancerController.enabled.
-	LoadBalancerController *bool
-	// ALBChartVersion pins the controller's chart, default 3.5.0.
-	// Config anka:cluster.loadBalancerController.chartVersion.
-	ALBChartVersion string
+	LogTypes []string `json:"logTypes"`
+	// LoadBalancerController is the AWS Load Balancer Controller (Helm) with
+	// its IRSA role. Config anka:cluster.loadBalancerController.
+	LoadBalancerController LoadBalancerControllerArgs `json:"loadBalancerController"`
 	// Addons pins EKS add-ons by name (vpc-cni, kube-proxy, coredns,
 	// aws-ebs-csi-driver); an add-on not listed follows Version.
 	// Config anka:cluster.addons.<name>.version.
-	Addons map[string]AddonConfig
+	Addons map[string]AddonConfig `json:"addons"`
+	// EBSCSIAddonVersion is the key anka:cluster.addons.aws-ebs-csi-driver.version
+	// replaced: set, it is an error naming the new key.
+	// Config anka:cluster.ebsCsiAddonVersion.
+	EBSCSIAddonVersion string `json:"ebsCsiAddonVersion"`
 	// LogRetentionDays of the control-plane log group /aws/eks/<name>/cluster,
 	// default 90; one of LogRetentionDays. Config anka:cluster.logRetentionDays.
-	LogRetentionDays int
+	LogRetentionDays int `json:"logRetentionDays"`
+	// Kubeconfig (contents or file path) of an existing cluster (existing
+	// mode). Config anka:cluster.kubeconfig, set as a secret.
+	Kubeconfig string `json:"kubeconfig"`
+	// StackRef names a stack whose output "kubeconfig" is the existing
+	// cluster's (existing mode, instead of Kubeconfig), e.g.
+	// "acme/eks/prod". Config anka:cluster.stackRef.
+	StackRef string `json:"stackRef"`
+	// OIDCProviderArn of an existing EKS cluster, for IRSA roles (existing
+	// mode; optional). Config anka:cluster.oidcProviderArn.
+	OIDCProviderArn string `json:"oidcProviderArn"`
+
+	// Set by the stack, not by config:
+
+	// Region is aws:region (the load balancer controller, the kubeconfig).
+	Region string `json:"-"`
+	// AvailabilityZones, in the order of Wiring.PrivateSubnetIDs.
+	AvailabilityZones []string `json:"-"`
 	// EBSKMSKeyArns are the customer-managed KMS keys the EBS CSI driver
 	// encrypts volumes with; its IRSA role may use these keys only. The stack
 	// fills it from anka:storage.etcd.kmsKeyArn.
-	EBSKMSKeyArns []string
-	// Kubeconfig of an existing cluster (existing mode). Config
-	// anka:cluster.kubeconfig (secret) or the output "kubeconfig" of
-	// anka:cluster.stackRef.
-	Kubeconfig pulumi.StringInput
-	// OIDCProviderArn of an existing EKS cluster, for IRSA roles (existing
-	// mode; optional). Config anka:cluster.oidcProviderArn.
-	OIDCProviderArn string
+	EBSKMSKeyArns []string `json:"-"`
 	// Tags for every taggable AWS resource.
-	Tags map[string]string
+	Tags map[string]string `json:"-"`
+}
+
+// LoadBalancerControllerArgs is anka:cluster.loadBalancerController.
+type LoadBalancerControllerArgs struct {
+	// Enabled installs it; default true in eks mode. Config
+	// anka:cluster.loadBalancerController.enabled.
+	Enabled *bool `json:"enabled"`
+	// ChartVersion pins its Helm chart, default 3.5.0. Config
+	// anka:cluster.loadBalancerController.chartVersion.
+	ChartVersion string `json:"chartVersion"`
+}
+
+// StackRefKubeconfigOutput is the output of the stack named by
+// anka:cluster.stackRef that holds the kubeconfig (this program's own
+// output of that name, stacks.OutputKubeconfig, fits).
+const StackRefKubeconfigOutput = "kubeconfig"
+
+// Wiring is what the cluster takes from other components: typed outputs,
+// never config, never validated as strings.
+type Wiring struct {
+	// VpcID and the subnets (one per zone, in the order of
+	// Args.AvailabilityZones) of the network component; eks mode.
+	VpcID            pulumi.StringInput
+	PrivateSubnetIDs pulumi.StringArrayInput
+	PublicSubnetIDs  pulumi.StringArrayInput
 }
 
 func boolPtr(b bool) *bool { return &b }
 
 // WithDefaults returns a copy with every unset field at its default.
 func (a Args) WithDefaults() Args {
-	if a.Mode == "" {
-		a.Mode = DefaultMode
-	}
-	if a.Version == "" {
-		a.Version = DefaultVersion
-	}
+	a.Mode = cmp.Or(a.Mode, DefaultMode)
+	a.Version = cmp.Or(a.Version, DefaultVersion)
 	if len(a.Nodes.InstanceTypes) == 0 {
 		a.Nodes.InstanceTypes = []string{DefaultInstanceType}
 	}
-	if a.Nodes.MinPerZone == 0 {
-		a.Nodes.MinPerZone = DefaultMinPerZone
-	}
-	if a.Nodes.MaxPerZone == 0 {
-		a.Nodes.MaxPerZone = DefaultMaxPerZone
-	}
-	if a.Nodes.DesiredPerZone == 0 {
-		a.Nodes.DesiredPerZone = DefaultDesiredPerZone
-	}
-	if a.Nodes.DiskGiB == 0 {
-		a.Nodes.DiskGiB = DefaultNodeDiskGiB
-	}
-	if a.Nodes.CapacityType == "" {
-		a.Nodes.CapacityType = "ON_DEMAND"
-	}
+	a.Nodes.MinPerZone = cmp.Or(a.Nodes.MinPerZone, DefaultMinPerZone)
+	a.Nodes.MaxPerZone = cmp.Or(a.Nodes.MaxPerZone, DefaultMaxPerZone)
+	a.Nodes.DesiredPerZone = cmp.Or(a.Nodes.DesiredPerZone, DefaultDesiredPerZone)
+	a.Nodes.DiskGiB = cmp.Or(a.Nodes.DiskGiB, DefaultNodeDiskGiB)
+	a.Nodes.CapacityType = cmp.Or(a.Nodes.CapacityType, "ON_DEMAND")
 	if a.EndpointPublicAccess == nil {
 		a.EndpointPublicAccess = boolPtr(true)
 	}
@@ -204,15 +220,11 @@ func (a Args) WithDefaults() Args {
 	if len(a.LogTypes) == 0 {
 		a.LogTypes = DefaultLogTypes
 	}
-	if a.LoadBalancerController == nil {
-		a.LoadBalancerController = boolPtr(a.Mode == ModeEKS)
+	if a.LoadBalancerController.Enabled == nil {
+		a.LoadBalancerController.Enabled = boolPtr(a.Mode == ModeEKS)
 	}
-	if a.LogRetentionDays == 0 {
-		a.LogRetentionDays = DefaultLogRetentionDays
-	}
-	if a.ALBChartVersion == "" {
-		a.ALBChartVersion = DefaultALBChartVersion
-	}
+	a.LogRetentionDays = cmp.Or(a.LogRetentionDays, DefaultLogRetentionDays)
+	a.LoadBalancerController.ChartVersion = cmp.Or(a.LoadBalancerController.ChartVersion, DefaultALBChartVersion)
 	entries := make([]AccessEntry, len(a.AccessEntries))
 	for i, e := range a.AccessEntries {
 		entries[i] = e.withDefaults()
@@ -234,6 +246,9 @@ func (a Args) Validate() error {
 	}
 	if a.Name == "" {
 		p.Addf("anka:cluster.name", "must be set")
+	}
+	if a.EBSCSIAddonVersion != "" {
+		p.Addf("anka:cluster.ebsCsiAddonVersion", "is replaced by anka:cluster.addons.%s.version (every add-on follows anka:cluster.version unless pinned there): move the value, got %q", AddonEBSCSI, a.EBSCSIAddonVersion)
 	}
 	switch a.Mode {
 	case ModeEKS:
@@ -302,12 +317,12 @@ func (a Args) Validate() error {
 				p.Addf("anka:storage.etcd.kmsKeyArn", "must be a KMS key ARN arn:aws:kms:<region>:<12-digit account>:key/<id> for the EBS CSI driver's IAM policy, got %q", k)
 			}
 		}
-		if a.Region == "" {
-			p.Addf("aws:region", "must be set (pulumi config set aws:region us-east-1)")
-		}
 	case ModeExisting:
-		if a.Kubeconfig == nil {
+		switch {
+		case a.Kubeconfig == "" && a.StackRef == "":
 			p.Addf("anka:cluster.kubeconfig", "must be set in existing mode: pulumi config set --secret --path anka:cluster.kubeconfig \"$(cat kubeconfig)\", or name a stack with anka:cluster.stackRef")
+		case a.Kubeconfig != "" && a.StackRef != "":
+			p.Addf("anka:cluster.stackRef", "must not be set with anka:cluster.kubeconfig: the cluster comes from one of them, got %q", a.StackRef)
 		}
 		if len(a.AccessEntries) > 0 {
 			p.Addf("anka:cluster.accessEntries", "applies to clusters this program creates (anka:cluster.mode %q); grant access to an existing cluster where it is managed, got %d entries", ModeEKS, len(a.AccessEntries))

@@ -6,6 +6,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
@@ -51,11 +52,19 @@ type Cluster struct {
 	Ready []pulumi.Resource
 }
 
-// New registers the cluster. Args are validated before anything is created.
-func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
+// New registers the cluster. Args are validated before anything is created;
+// w carries the network's outputs (eks mode).
+func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	args = args.WithDefaults()
 	if err := args.Validate(); err != nil {
 		return nil, err
+	}
+	if args.Mode == ModeEKS && (w.VpcID == nil || w.PrivateSubnetIDs == nil || w.PublicSubnetIDs == nil) {
+		return nil, errors.New("cluster: eks mode needs Wiring.VpcID, PrivateSubnetIDs and PublicSubnetIDs (the network component's outputs)")
+	}
+	if args.Mode == ModeEKS && args.Region == "" {
+		// aws:region is the stack's to check (once, for every component).
+		return nil, errors.New("cluster: Args.Region (aws:region) is required in eks mode")
 	}
 	c := &Cluster{}
 	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
@@ -63,7 +72,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	var err error
 	if args.Mode == ModeEKS {
-		err = c.createEKS(ctx, name, args)
+		err = c.createEKS(ctx, name, args, w)
 	} else {
 		err = c.useExisting(ctx, name, args)
 	}
@@ -79,7 +88,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 func (c *Cluster) useExisting(ctx *pulumi.Context, name string, args Args) error {
 	c.Name = pulumi.String(args.Name).ToStringOutput()
-	c.Kubeconfig = pulumi.ToSecret(args.Kubeconfig).(pulumi.StringOutput)
+	if args.StackRef != "" {
+		ref, err := pulumi.NewStackReference(ctx, name+"-stack-ref", &pulumi.StackReferenceArgs{Name: pulumi.String(args.StackRef)}, pulumi.Parent(c))
+		if err != nil {
+			return err
+		}
+		c.Kubeconfig = pulumi.ToSecret(ref.GetStringOutput(pulumi.String(StackRefKubeconfigOutput))).(pulumi.StringOutput)
+	} else {
+		c.Kubeconfig = pulumi.ToSecret(pulumi.String(args.Kubeconfig)).(pulumi.StringOutput)
+	}
 	c.OIDCProviderArn = pulumi.String(args.OIDCProviderArn).ToStringOutput()
 	c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
 	p, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
@@ -104,7 +121,7 @@ func assumeRolePolicy(service string) string {
 	return string(b)
 }
 
-func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
+func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wiring) error {
 	parent := pulumi.Parent(c)
 	tags := awstags.Merge(args.Tags)
 
@@ -159,9 +176,9 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	cluster, err := eks.NewCluster(ctx, name+"-eks", &eks.ClusterArgs{
 		Name:                         pulumi.String(args.Name),
 		Version:                      pulumi.String(args.Version),
-		VpcId:                        args.VpcID,
-		PrivateSubnetIds:             args.PrivateSubnetIDs,
-		PublicSubnetIds:              args.PublicSubnetIDs,
+		VpcId:                        w.VpcID,
+		PrivateSubnetIds:             w.PrivateSubnetIDs,
+		PublicSubnetIds:              w.PublicSubnetIDs,
 		NodeAssociatePublicIpAddress: pulumi.BoolRef(false),
 		SkipDefaultNodeGroup:         pulumi.BoolRef(true),
 		// The managed node groups' role. Without it pulumi-eks v2.8.1
@@ -252,15 +269,9 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	// Without the VPC CNI's network policy agent, NetworkPolicies (etcd's
 	// client port, the Build Cloud's trust in NGINX's identity headers) are
 	// stored but not enforced.
-	cni, err := awseks.NewAddon(ctx, name+"-vpc-cni", &awseks.AddonArgs{
-		ClusterName:              c.Name,
-		AddonName:                pulumi.String(AddonVPCCNI),
-		AddonVersion:             c.addonVersion(ctx, AddonVPCCNI, args),
-		ConfigurationValues:      pulumi.String(`{"enableNetworkPolicy":"true"}`),
-		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     tags,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	cniArgs := c.addonArgs(ctx, AddonVPCCNI, args, "OVERWRITE", tags)
+	cniArgs.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
+	cni, err := awseks.NewAddon(ctx, name+"-vpc-cni", cniArgs, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
 	if err != nil {
 		return err
 	}
@@ -268,14 +279,8 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	// (kube-proxy must not be newer than the API server: Kubernetes version
 	// skew policy); OVERWRITE adopts the self-managed DaemonSet EKS created
 	// (EKS user guide, "Create an Amazon EKS add-on": resolve conflicts).
-	kubeProxy, err := awseks.NewAddon(ctx, name+"-kube-proxy", &awseks.AddonArgs{
-		ClusterName:              c.Name,
-		AddonName:                pulumi.String(AddonKubeProxy),
-		AddonVersion:             c.addonVersion(ctx, AddonKubeProxy, args),
-		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     tags,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	kubeProxy, err := awseks.NewAddon(ctx, name+"-kube-proxy", c.addonArgs(ctx, AddonKubeProxy, args, "OVERWRITE", tags),
+		parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
 	if err != nil {
 		return err
 	}
@@ -299,7 +304,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 			ClusterName:         c.Name,
 			NodeGroupNamePrefix: pulumi.String(nodeGroupNamePrefix(args.Name, zone)),
 			NodeRoleArn:         nodeRole.Arn,
-			SubnetIds:           pulumi.StringArray{args.PrivateSubnetIDs.ToStringArrayOutput().Index(pulumi.Int(i))},
+			SubnetIds:           pulumi.StringArray{w.PrivateSubnetIDs.ToStringArrayOutput().Index(pulumi.Int(i))},
 			AmiType:             pulumi.String(DefaultAmiType),
 			CapacityType:        pulumi.String(args.Nodes.CapacityType),
 			InstanceTypes:       pulumi.ToStringArray(args.Nodes.InstanceTypes),
@@ -327,14 +332,8 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 
 	// CoreDNS's pods need nodes: EKS reports the add-on DEGRADED, and the
 	// provider waits for ACTIVE, until they run.
-	coredns, err := awseks.NewAddon(ctx, name+"-coredns", &awseks.AddonArgs{
-		ClusterName:              c.Name,
-		AddonName:                pulumi.String(AddonCoreDNS),
-		AddonVersion:             c.addonVersion(ctx, AddonCoreDNS, args),
-		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     tags,
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cluster}, nodeGroups...)))
+	coredns, err := awseks.NewAddon(ctx, name+"-coredns", c.addonArgs(ctx, AddonCoreDNS, args, "OVERWRITE", tags),
+		parent, pulumi.DependsOn(append([]pulumi.Resource{cluster}, nodeGroups...)))
 	if err != nil {
 		return err
 	}
@@ -367,16 +366,9 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 		}
 		ebsPolicies = append(ebsPolicies, kmsPolicy)
 	}
-	addonArgs := &awseks.AddonArgs{
-		ClusterName:              c.Name,
-		AddonName:                pulumi.String(AddonEBSCSI),
-		AddonVersion:             c.addonVersion(ctx, AddonEBSCSI, args),
-		ServiceAccountRoleArn:    ebsRole.Arn,
-		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
-		Tags:                     tags,
-	}
-	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", addonArgs, parent, pulumi.DependsOn(append(ebsPolicies, c.Ready...)))
+	ebsArgs := c.addonArgs(ctx, AddonEBSCSI, args, "PRESERVE", tags)
+	ebsArgs.ServiceAccountRoleArn = ebsRole.Arn
+	addon, err := awseks.NewAddon(ctx, name+"-ebs-csi", ebsArgs, parent, pulumi.DependsOn(append(ebsPolicies, c.Ready...)))
 	if err != nil {
 		return err
 	}
@@ -392,15 +384,15 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args) error {
 	}
 	c.Provider = provider
 
-	if *args.LoadBalancerController {
-		if err := c.loadBalancerController(ctx, name, args, oidc.Arn, tags); err != nil {
+	if *args.LoadBalancerController.Enabled {
+		if err := c.loadBalancerController(ctx, name, args, w.VpcID, oidc.Arn, tags); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args Args, oidcArn pulumi.StringOutput, tags pulumi.StringMap) error {
+func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args Args, vpcID pulumi.StringInput, oidcArn pulumi.StringOutput, tags pulumi.StringMap) error {
 	parent := pulumi.Parent(c)
 	role, err := iam.NewRole(ctx, name+"-alb-controller", &iam.RoleArgs{
 		AssumeRolePolicy: irsa.TrustPolicyOutput(oidcArn, SystemNamespace, ALBServiceAccount),
@@ -426,7 +418,7 @@ func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args 
 	release, err := helmv3.NewRelease(ctx, name+"-alb-controller", &helmv3.ReleaseArgs{
 		Name:      pulumi.String("aws-load-balancer-controller"),
 		Chart:     pulumi.String("aws-load-balancer-controller"),
-		Version:   pulumi.String(args.ALBChartVersion),
+		Version:   pulumi.String(args.LoadBalancerController.ChartVersion),
 		Namespace: pulumi.String(SystemNamespace),
 		RepositoryOpts: helmv3.RepositoryOptsArgs{
 			Repo: pulumi.String(DefaultALBChartRepo),
@@ -434,7 +426,7 @@ func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args 
 		Values: pulumi.Map{
 			"clusterName":  c.Name,
 			"region":       pulumi.String(args.Region),
-			"vpcId":        args.VpcID,
+			"vpcId":        vpcID,
 			"replicaCount": pulumi.Int(2),
 			// The controller's webhook refuses every Service and Ingress
 			// create while no replica runs; the chart's default is only a
@@ -513,6 +505,21 @@ func authModePtr(m eks.AuthenticationMode) *eks.AuthenticationMode { return &m }
 // ControlPlaneLogGroup is the CloudWatch log group EKS writes a cluster's
 // control-plane logs to (EKS user guide, control-plane-logs).
 func ControlPlaneLogGroup(cluster string) string { return "/aws/eks/" + cluster + "/cluster" }
+
+// addonArgs are what every EKS add-on here sets: the cluster, the add-on's
+// version (addonVersion), OVERWRITE on create (adopt what EKS or an earlier
+// self-managed install left) and onUpdate, OVERWRITE or PRESERVE, for
+// fields changed outside Pulumi on update.
+func (c *Cluster) addonArgs(ctx *pulumi.Context, addon string, args Args, onUpdate string, tags pulumi.StringMap) *awseks.AddonArgs {
+	return &awseks.AddonArgs{
+		ClusterName:              c.Name,
+		AddonName:                pulumi.String(addon),
+		AddonVersion:             c.addonVersion(ctx, addon, args),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String(onUpdate),
+		Tags:                     tags,
+	}
+}
 
 // addonVersion is the add-on's version: pinned in config, or the version EKS
 // names as the default for the cluster's Kubernetes version (the provider's

@@ -16,16 +16,22 @@ func eksArgs() Args {
 	return Args{
 		Name: "anka-test", Region: "us-east-1",
 		AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
-		VpcID:             pulumi.String("vpc-1"),
-		PrivateSubnetIDs:  pulumi.ToStringArray([]string{"s-a", "s-b", "s-c"}),
-		PublicSubnetIDs:   pulumi.ToStringArray([]string{"p-a", "p-b", "p-c"}),
+	}
+}
+
+// eksWiring stands for the network component's outputs.
+func eksWiring() Wiring {
+	return Wiring{
+		VpcID:            pulumi.String("vpc-1"),
+		PrivateSubnetIDs: pulumi.ToStringArray([]string{"s-a", "s-b", "s-c"}),
+		PublicSubnetIDs:  pulumi.ToStringArray([]string{"p-a", "p-b", "p-c"}),
 	}
 }
 
 func TestClusterEKSNoDefaultNodeGroupAndPerZoneGroups(t *testing.T) {
 	rec := harness.NewRecorder()
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cluster", eksArgs())
+		_, err := New(ctx, "cluster", eksArgs(), eksWiring())
 		return err
 	})
 	require.NoError(t, err)
@@ -54,7 +60,7 @@ func TestClusterEKSNoDefaultNodeGroupAndPerZoneGroups(t *testing.T) {
 func TestClusterExistingModeCreatesNoAWSResources(t *testing.T) {
 	rec := harness.NewRecorder()
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cluster", Args{Mode: ModeExisting, Name: "local", Kubeconfig: pulumi.String("/tmp/kubeconfig")})
+		_, err := New(ctx, "cluster", Args{Mode: ModeExisting, Name: "local", Kubeconfig: "/tmp/kubeconfig"}, Wiring{})
 		return err
 	})
 	require.NoError(t, err)
@@ -78,4 +84,33 @@ func TestClusterValidation(t *testing.T) {
 		"anka:cluster.nodes.capacityType", "anka:cluster.publicAccessCidrs", "anka:cluster.logTypes",
 	}, validation.Keys(a.Validate()))
 	assert.Equal(t, []string{"anka:cluster.kubeconfig"}, validation.Keys(Args{Mode: ModeExisting, Name: "x"}.Validate()))
+}
+
+// TestClusterExistingFromStackReference: with anka:cluster.stackRef the
+// kubeconfig is the named stack's output "kubeconfig", read through a
+// StackReference parented to the component, and reaches the Kubernetes
+// provider as a secret.
+func TestClusterExistingFromStackReference(t *testing.T) {
+	rec := harness.NewRecorder()
+	rec.StackOutputs["acme/eks/prod"] = map[string]any{StackRefKubeconfigOutput: "apiVersion: v1\nkind: Config\n"}
+	var kubeconfig string
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		c, err := New(ctx, "cluster", Args{Mode: ModeExisting, Name: "shared", StackRef: "acme/eks/prod"}, Wiring{})
+		if err != nil {
+			return err
+		}
+		c.Kubeconfig.ApplyT(func(k string) string { kubeconfig = k; return k })
+		return nil
+	})
+	require.NoError(t, err)
+	ref := rec.Get(t, "pulumi:pulumi:StackReference", "cluster-stack-ref")
+	assert.Equal(t, "cluster", ref.ParentName(), "the StackReference is the component's child")
+	assert.Equal(t, "apiVersion: v1\nkind: Config\n", kubeconfig)
+	p := rec.Get(t, "pulumi:providers:kubernetes", "cluster-k8s")
+	assert.True(t, p.Inputs["kubeconfig"].IsSecret() || p.Inputs["kubeconfig"].ContainsSecrets(), "the referenced kubeconfig reaches the provider as a secret")
+
+	err = Args{Mode: ModeExisting, Name: "shared", StackRef: "acme/eks/prod", Kubeconfig: "/tmp/k"}.Validate()
+	assert.ErrorContains(t, err, "anka:cluster.stackRef must not be set with anka:cluster.kubeconfig")
+	err = Args{Mode: ModeExisting, Name: "shared"}.Validate()
+	assert.ErrorContains(t, err, "anka:cluster.kubeconfig must be set in existing mode")
 }

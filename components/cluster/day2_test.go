@@ -35,7 +35,7 @@ func runEKS(t *testing.T, a Args) (*harness.Recorder, map[string]registration) {
 		return nil
 	}
 	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cluster", a)
+		_, err := New(ctx, "cluster", a, eksWiring())
 		return err
 	}))
 	return rec, regs

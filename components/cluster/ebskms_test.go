@@ -33,7 +33,7 @@ func TestClusterEBSCSIRoleMayUseTheVolumeKeyOnly(t *testing.T) {
 	a := eksArgs()
 	a.EBSKMSKeyArns = []string{etcdKey}
 	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cluster", a)
+		_, err := New(ctx, "cluster", a, eksWiring())
 		return err
 	}))
 	p := rec.Get(t, "aws:iam/rolePolicy:RolePolicy", "cluster-ebs-csi-kms")
@@ -56,7 +56,7 @@ func TestClusterEBSCSIRoleMayUseTheVolumeKeyOnly(t *testing.T) {
 
 	plain := harness.NewRecorder()
 	require.NoError(t, harness.Run(t, "unit", nil, nil, plain, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cluster", eksArgs())
+		_, err := New(ctx, "cluster", eksArgs(), eksWiring())
 		return err
 	}))
 	assert.Empty(t, plain.ByType("aws:iam/rolePolicy:RolePolicy"), "no customer key, no KMS permissions")

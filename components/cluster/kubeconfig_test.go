@@ -37,7 +37,7 @@ func TestClusterKubeconfigNamesItsRegion(t *testing.T) {
 	exported := make(chan string, 1)
 	secret := make(chan bool, 1)
 	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		c, err := New(ctx, "cluster", eksArgs())
+		c, err := New(ctx, "cluster", eksArgs(), eksWiring())
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,7 @@
 package edge
 
 import (
-	"bytes"
-	"encoding/json"
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -156,7 +155,8 @@ type MTLSArgs struct {
 // nginxconf settings (nlb-mtls and ingress-nginx). The embedded Settings are
 // nginxconf's anka:edge.nginx.* keys; the edge sets the host names,
 // upstreams and certificate paths itself (they must stay unset), and derives
-// the five timeouts from anka:edge.idleTimeoutSeconds when they are unset.
+// the four transfer timeouts from anka:edge.idleTimeoutSeconds when they are
+// unset (keepalive_timeout keeps nginxconf's short default).
 type NginxArgs struct {
 	nginxconf.Settings
 	// Image is the official NGINX image, pinned by tag or digest, default
@@ -214,8 +214,8 @@ type Args struct {
 	SourceCIDRs []string `json:"sourceCidrs"`
 	// IdleTimeoutSeconds is the load balancer's idle timeout: at least 900,
 	// at most the mode's maximum (alb 4000, nlb-mtls 6000, ingress-nginx
-	// 6000), default that maximum (ingress-nginx: 3600). NGINX's timeouts
-	// default to it. Config anka:edge.idleTimeoutSeconds.
+	// 6000), default that maximum (ingress-nginx: 3600). NGINX's transfer
+	// timeouts default to it. Config anka:edge.idleTimeoutSeconds.
 	IdleTimeoutSeconds int `json:"idleTimeoutSeconds"`
 	// DeregistrationDelaySeconds is how long a draining target keeps its
 	// connections (a push in flight when a pod stops): default the drain
@@ -268,20 +268,6 @@ func (a Args) DrainChain() drain.Chain {
 	return drain.New(a.RegistryDrainSeconds, a.RegistryPreStopSeconds)
 }
 
-// Decode parses the anka:edge object strictly: an unknown key (a typo) is
-// an error naming anka:edge, where plain json.Unmarshal would ignore it.
-func Decode(raw []byte) (Args, error) {
-	var a Args
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a); err != nil {
-		var p validation.Problems
-		p.Addf("anka:edge", "is not a well-formed edge object: %v", err)
-		return Args{}, p.Err()
-	}
-	return a, nil
-}
-
 func intPtr(v int) *int    { return &v }
 func boolPtr(v bool) *bool { return &v }
 
@@ -312,45 +298,35 @@ func DefaultIdleTimeoutSeconds(mode string) int {
 // WithDefaults returns a copy with every unset field at its default. The
 // nginxconf settings keep their own defaults (see NginxSettings).
 func (a Args) WithDefaults() Args {
-	str := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	num := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	str(&a.Mode, DefaultMode)
-	str(&a.Scheme, DefaultScheme)
-	num(&a.IdleTimeoutSeconds, DefaultIdleTimeoutSeconds(a.Mode))
+	a.Mode = cmp.Or(a.Mode, DefaultMode)
+	a.Scheme = cmp.Or(a.Scheme, DefaultScheme)
+	a.IdleTimeoutSeconds = cmp.Or(a.IdleTimeoutSeconds, DefaultIdleTimeoutSeconds(a.Mode))
 	if a.DeregistrationDelaySeconds == nil {
 		a.DeregistrationDelaySeconds = intPtr(a.DrainChain().DeregistrationDelaySeconds)
 	}
 	if a.AwaitLoadBalancer == nil {
 		a.AwaitLoadBalancer = boolPtr(true)
 	}
-	str(&a.Namespace, DefaultNamespace)
-	str(&a.ControllerService, DefaultControllerService)
-	num(&a.ControllerPort, DefaultControllerPort)
-	str(&a.RegistryService, DefaultRegistryService)
-	num(&a.RegistryPort, DefaultRegistryPort)
+	a.Namespace = cmp.Or(a.Namespace, DefaultNamespace)
+	a.ControllerService = cmp.Or(a.ControllerService, DefaultControllerService)
+	a.ControllerPort = cmp.Or(a.ControllerPort, DefaultControllerPort)
+	a.RegistryService = cmp.Or(a.RegistryService, DefaultRegistryService)
+	a.RegistryPort = cmp.Or(a.RegistryPort, DefaultRegistryPort)
 	switch a.Mode {
 	case ModeALB:
-		str(&a.ALB.SSLPolicy, DefaultALBSSLPolicy)
-		str(&a.ALB.GroupName, DefaultALBGroupName)
+		a.ALB.SSLPolicy = cmp.Or(a.ALB.SSLPolicy, DefaultALBSSLPolicy)
+		a.ALB.GroupName = cmp.Or(a.ALB.GroupName, DefaultALBGroupName)
 	case ModeNLBMTLS:
-		str(&a.NLB.ListenerProtocol, DefaultNLBListenerProtocol)
-		num(&a.NLB.Port, DefaultNLBPort)
-		str(&a.Nginx.Image, DefaultNginxImage)
-		num(&a.Nginx.Replicas, DefaultNginxReplicas)
-		str(&a.Nginx.CPURequest, DefaultNginxCPURequest)
-		str(&a.Nginx.MemoryRequest, DefaultNginxMemoryRequest)
-		str(&a.Nginx.MemoryLimit, DefaultNginxMemoryLimit)
+		a.NLB.ListenerProtocol = cmp.Or(a.NLB.ListenerProtocol, DefaultNLBListenerProtocol)
+		a.NLB.Port = cmp.Or(a.NLB.Port, DefaultNLBPort)
+		a.Nginx.Image = cmp.Or(a.Nginx.Image, DefaultNginxImage)
+		a.Nginx.Replicas = cmp.Or(a.Nginx.Replicas, DefaultNginxReplicas)
+		a.Nginx.CPURequest = cmp.Or(a.Nginx.CPURequest, DefaultNginxCPURequest)
+		a.Nginx.MemoryRequest = cmp.Or(a.Nginx.MemoryRequest, DefaultNginxMemoryRequest)
+		a.Nginx.MemoryLimit = cmp.Or(a.Nginx.MemoryLimit, DefaultNginxMemoryLimit)
 	case ModeIngressNginx:
-		str(&a.IngressNginx.ClassName, DefaultIngressNginxClassName)
-		str(&a.IngressNginx.Namespace, DefaultIngressNginxNamespace)
+		a.IngressNginx.ClassName = cmp.Or(a.IngressNginx.ClassName, DefaultIngressNginxClassName)
+		a.IngressNginx.Namespace = cmp.Or(a.IngressNginx.Namespace, DefaultIngressNginxNamespace)
 		if a.IngressNginx.PodLabels == nil {
 			a.IngressNginx.PodLabels = map[string]string{
 				"app.kubernetes.io/name":      "ingress-nginx",
@@ -407,7 +383,10 @@ func (a Args) caSecretName() string {
 // NginxSettings returns the nginxconf settings of the (defaulted) args: the
 // user's anka:edge.nginx.* settings plus what the edge derives: host names,
 // upstreams (the Build Cloud's Services), certificate paths, the
-// ingress-nginx auth-tls Secret, and any unset timeout = the idle timeout.
+// ingress-nginx auth-tls Secret, and any unset transfer timeout = the idle
+// timeout. keepalive_timeout keeps nginxconf's short default: it runs only
+// between requests, so it cannot cut a transfer, and an idle connection held
+// for the load balancer's whole idle timeout only ties up the edge.
 func (a Args) NginxSettings() nginxconf.Settings {
 	a = a.WithDefaults()
 	s := a.Nginx.Settings
@@ -417,10 +396,15 @@ func (a Args) NginxSettings() nginxconf.Settings {
 	s.RegistryUpstream = fmt.Sprintf("%s.%s.svc.cluster.local:%d", a.RegistryService, a.Namespace, a.RegistryPort)
 	s.TLSCertFile = TLSDir + "/" + tlsCertKey
 	s.TLSKeyFile = TLSDir + "/" + tlsPrivateKey
-	for _, t := range []*int{&s.ClientBodyTimeoutSeconds, &s.SendTimeoutSeconds, &s.ProxyReadTimeoutSeconds, &s.ProxySendTimeoutSeconds, &s.KeepaliveTimeoutSeconds} {
+	for _, t := range []*int{&s.ClientBodyTimeoutSeconds, &s.SendTimeoutSeconds, &s.ProxyReadTimeoutSeconds, &s.ProxySendTimeoutSeconds} {
 		if *t == 0 {
 			*t = a.IdleTimeoutSeconds
 		}
+	}
+	if s.KeepaliveTimeoutSeconds == 0 && a.IdleTimeoutSeconds < nginxconf.DefaultKeepaliveTimeoutSeconds {
+		// Unset, and the load balancer drops idle connections sooner than
+		// NGINX's default would: follow the load balancer.
+		s.KeepaliveTimeoutSeconds = a.IdleTimeoutSeconds
 	}
 	s.WorkerShutdownTimeoutSeconds = a.DrainChain().ProxyShutdownTimeoutSeconds
 	s = s.WithDefaults()
@@ -782,7 +766,6 @@ func (a Args) validateNginx(p *validation.Problems) {
 		nginxconf.KeySendTimeoutSeconds:       u.SendTimeoutSeconds,
 		nginxconf.KeyProxyReadTimeoutSeconds:  u.ProxyReadTimeoutSeconds,
 		nginxconf.KeyProxySendTimeoutSeconds:  u.ProxySendTimeoutSeconds,
-		nginxconf.KeyKeepaliveTimeoutSeconds:  u.KeepaliveTimeoutSeconds,
 	} {
 		derived[key] = v == 0
 	}

@@ -25,6 +25,8 @@
 package edge
 
 import (
+	"fmt"
+
 	"crypto/sha256"
 	"encoding/hex"
 
@@ -60,6 +62,16 @@ type Edge struct {
 	PodLabels pulumi.StringMapOutput
 	// PodNamespace is the namespace of those pods ("" in alb).
 	PodNamespace pulumi.StringOutput
+	// TLSCertificateNotAfter, ClientCANotAfter and ClientCRLNextUpdate
+	// (component outputs tlsCertificateNotAfter, clientCaNotAfter,
+	// clientCrlNextUpdate) are when the server certificate, the earliest CA
+	// of the client bundle and the CRL stop working, RFC 3339 in UTC, for
+	// alerting: NGINX reads them only at start, and past the CRL's
+	// nextUpdate it refuses every client. "" when unknown (a Secret named in
+	// config, no CRL, mode alb). See Args.Expiry.
+	TLSCertificateNotAfter pulumi.StringOutput
+	ClientCANotAfter       pulumi.StringOutput
+	ClientCRLNextUpdate    pulumi.StringOutput
 
 	// Mode is the validated mode.
 	Mode string
@@ -109,12 +121,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	e.RegistryURL = pulumi.String(args.RegistryURL()).ToStringOutput()
 	e.PodLabels = pulumi.ToStringMap(podLabels).ToStringMapOutput()
 	e.PodNamespace = pulumi.String(podNamespace).ToStringOutput()
+	expiry := args.Expiry()
+	e.TLSCertificateNotAfter = pulumi.String(rfc3339(expiry.TLSCertificateNotAfter)).ToStringOutput()
+	e.ClientCANotAfter = pulumi.String(rfc3339(expiry.ClientCANotAfter)).ToStringOutput()
+	e.ClientCRLNextUpdate = pulumi.String(rfc3339(expiry.ClientCRLNextUpdate)).ToStringOutput()
 	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
-		"controllerUrl":        e.ControllerURL,
-		"registryUrl":          e.RegistryURL,
-		"loadBalancerHostname": e.LoadBalancerHostname,
-		"podLabels":            e.PodLabels,
-		"podNamespace":         e.PodNamespace,
+		"controllerUrl":          e.ControllerURL,
+		"registryUrl":            e.RegistryURL,
+		"loadBalancerHostname":   e.LoadBalancerHostname,
+		"podLabels":              e.PodLabels,
+		"podNamespace":           e.PodNamespace,
+		"tlsCertificateNotAfter": e.TLSCertificateNotAfter,
+		"clientCaNotAfter":       e.ClientCANotAfter,
+		"clientCrlNextUpdate":    e.ClientCRLNextUpdate,
 	})
 }
 
@@ -181,23 +200,47 @@ func (e *Edge) newIngress(ctx *pulumi.Context, args Args, s ingressSpec, opts ..
 	}, append([]pulumi.ResourceOption{pulumi.Parent(e)}, opts...)...)
 }
 
+// newIngresses creates the Controller's and the Registry's Ingress, alike
+// (class, annotations, TLS secret and options from common) but for host
+// name and backend, and takes the load balancer's host name from the
+// Controller's.
+func (e *Edge) newIngresses(ctx *pulumi.Context, name string, args Args, common ingressSpec, opts ...pulumi.ResourceOption) error {
+	controller, registry := common, common
+	controller.resName, controller.k8sName, controller.host = name+"-controller", ControllerIngress, args.ControllerHostname
+	controller.service, controller.port = args.ControllerService, args.ControllerPort
+	registry.resName, registry.k8sName, registry.host = name+"-registry", RegistryIngress, args.RegistryHostname
+	registry.service, registry.port = args.RegistryService, args.RegistryPort
+	var err error
+	if e.ControllerIngress, err = e.newIngress(ctx, args, controller, opts...); err != nil {
+		return err
+	}
+	if e.RegistryIngress, err = e.newIngress(ctx, args, registry, opts...); err != nil {
+		return err
+	}
+	e.LoadBalancerHostname = ingressHostname(e.ControllerIngress)
+	return nil
+}
+
 // ingressHostname reads status.loadBalancer.ingress[0].hostname.
 func ingressHostname(ing *networkingv1.Ingress) pulumi.StringOutput {
-	return ing.Status.ApplyT(func(s *networkingv1.IngressStatus) string {
-		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
-			return ""
-		}
-		return *s.LoadBalancer.Ingress[0].Hostname
-	}).(pulumi.StringOutput)
+	return firstHostname(ing.Status.LoadBalancer().Ingress(),
+		func(i networkingv1.IngressLoadBalancerIngress) *string { return i.Hostname })
 }
 
 // serviceHostname reads status.loadBalancer.ingress[0].hostname.
 func serviceHostname(svc *corev1.Service) pulumi.StringOutput {
-	return svc.Status.ApplyT(func(s *corev1.ServiceStatus) string {
-		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
+	return firstHostname(svc.Status.LoadBalancer().Ingress(),
+		func(i corev1.LoadBalancerIngress) *string { return i.Hostname })
+}
+
+// firstHostname is the hostname of the first of a load balancer status's
+// ingress points: "" while there is none, or it has no hostname.
+func firstHostname[I any](ingress pulumi.Output, hostname func(I) *string) pulumi.StringOutput {
+	return ingress.ApplyT(func(points []I) string {
+		if len(points) == 0 || hostname(points[0]) == nil {
 			return ""
 		}
-		return *s.LoadBalancer.Ingress[0].Hostname
+		return *hostname(points[0])
 	}).(pulumi.StringOutput)
 }
 
@@ -205,21 +248,12 @@ func serviceHostname(svc *corev1.Service) pulumi.StringOutput {
 // Separate Ingresses keep the health check and the backend per service.
 func (e *Edge) newALB(ctx *pulumi.Context, name string, args Args) error {
 	ann := ALBAnnotations(args)
-	var err error
-	if e.ControllerIngress, err = e.newIngress(ctx, args, ingressSpec{
-		resName: name + "-controller", k8sName: ControllerIngress, host: args.ControllerHostname,
-		service: args.ControllerService, port: args.ControllerPort, className: "alb", annotations: ann,
-	}); err != nil {
+	hook, err := e.schemeChangeHook(ctx, name, ALBAnnotationPrefix+"scheme", "ALB",
+		fmt.Sprintf("ingress -n %s %s", args.Namespace, ControllerIngress))
+	if err != nil {
 		return err
 	}
-	if e.RegistryIngress, err = e.newIngress(ctx, args, ingressSpec{
-		resName: name + "-registry", k8sName: RegistryIngress, host: args.RegistryHostname,
-		service: args.RegistryService, port: args.RegistryPort, className: "alb", annotations: ann,
-	}); err != nil {
-		return err
-	}
-	e.LoadBalancerHostname = ingressHostname(e.ControllerIngress)
-	return nil
+	return e.newIngresses(ctx, name, args, ingressSpec{className: "alb", annotations: ann}, beforeUpdate(hook))
 }
 
 // newIngressNginx: one Ingress per host name for the community controller,
@@ -234,23 +268,9 @@ func (e *Edge) newIngressNginx(ctx *pulumi.Context, name string, args Args) erro
 	if !*args.AwaitLoadBalancer {
 		ann[SkipAwaitAnnotation] = "true"
 	}
-	deps := pulumi.DependsOn(secrets)
-	if e.ControllerIngress, err = e.newIngress(ctx, args, ingressSpec{
-		resName: name + "-controller", k8sName: ControllerIngress, host: args.ControllerHostname,
-		service: args.ControllerService, port: args.ControllerPort, className: args.IngressNginx.ClassName,
-		annotations: ann, tlsSecret: args.tlsSecretName(),
-	}, deps); err != nil {
-		return err
-	}
-	if e.RegistryIngress, err = e.newIngress(ctx, args, ingressSpec{
-		resName: name + "-registry", k8sName: RegistryIngress, host: args.RegistryHostname,
-		service: args.RegistryService, port: args.RegistryPort, className: args.IngressNginx.ClassName,
-		annotations: ann, tlsSecret: args.tlsSecretName(),
-	}, deps); err != nil {
-		return err
-	}
-	e.LoadBalancerHostname = ingressHostname(e.ControllerIngress)
-	return nil
+	return e.newIngresses(ctx, name, args, ingressSpec{
+		className: args.IngressNginx.ClassName, annotations: ann, tlsSecret: args.tlsSecretName(),
+	}, pulumi.DependsOn(secrets))
 }
 
 // secret wraps a value the engine must keep encrypted.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/configobj"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
@@ -183,16 +184,17 @@ func TestEdgeDefaultsArePinned(t *testing.T) {
 }
 
 func TestEdgeDecodeRefusesUnknownKeys(t *testing.T) {
-	a, err := Decode([]byte(`{"mode":"nlb-mtls","controllerHostname":"a.example.com","nlb":{"listenerProtocol":"TCP"},
+	var a Args
+	err := configobj.Decode("anka:edge", []byte(`{"mode":"nlb-mtls","controllerHostname":"a.example.com","nlb":{"listenerProtocol":"TCP"},
 		"nginx":{"replicas":3,"image":"nginx:1.28.0-alpine","proxyReadTimeoutSeconds":1800,"clientVerify":"optional"},
-		"mtls":{"caSecretName":"client-ca"}}`))
+		"mtls":{"caSecretName":"client-ca"}}`), &a)
 	require.NoError(t, err)
 	assert.Equal(t, 3, a.Nginx.Replicas)
 	assert.Equal(t, 1800, a.Nginx.ProxyReadTimeoutSeconds, "nginxconf keys sit under anka:edge.nginx")
 	assert.Equal(t, "optional", a.Nginx.ClientVerify)
 	assert.Equal(t, "client-ca", a.MTLS.CASecretName)
 
-	_, err = Decode([]byte(`{"mode":"alb","idleTimeout":4000}`))
+	err = configobj.Decode("anka:edge", []byte(`{"mode":"alb","idleTimeout":4000}`), &Args{})
 	require.Error(t, err)
 	assert.Equal(t, []string{"anka:edge"}, validation.Keys(err))
 	assert.Contains(t, err.Error(), "idleTimeout")
@@ -341,7 +343,6 @@ func TestEdgeNginxConfigMapIsRenderedFromSettings(t *testing.T) {
 		SendTimeoutSeconds:       6000,
 		ProxyReadTimeoutSeconds:  6000,
 		ProxySendTimeoutSeconds:  6000,
-		KeepaliveTimeoutSeconds:  6000,
 		// The drain chain: NGINX's preStop 30 + 3570 = preStop 30 + drain 3570.
 		WorkerShutdownTimeoutSeconds: 3570,
 	})
@@ -353,7 +354,7 @@ func TestEdgeNginxConfigMapIsRenderedFromSettings(t *testing.T) {
 	for _, line := range []string{
 		"client_max_body_size 0;", "proxy_request_buffering off;", "proxy_buffering off;",
 		"ssl_verify_client on;", `ssl_client_certificate "/etc/nginx/client-ca/ca.crt";`, `ssl_crl "/etc/nginx/client-crl/ca.crl";`,
-		"proxy_read_timeout 6000s;", "client_body_timeout 6000s;", "keepalive_timeout 6000s;",
+		"proxy_read_timeout 6000s;", "client_body_timeout 6000s;", "keepalive_timeout 75s;",
 		"listen 8443 ssl;", "listen 8080;", `pid "/tmp/nginx.pid";`,
 	} {
 		assert.Contains(t, conf, line)
@@ -646,14 +647,7 @@ func TestEdgeValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := harness.NewRecorder()
-			err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-				_, err := New(ctx, "edge", tc.args)
-				return err
-			})
-			require.Error(t, err)
-			assert.Equal(t, tc.keys, validation.Keys(err), "%v", err)
-			assert.Zero(t, rec.Len(), "nothing is registered for invalid args")
+			err := requireRefused(t, tc.args, tc.keys)
 			assert.NotContains(t, err.Error(), "-----BEGIN", "error messages never quote PEM material")
 		})
 	}
@@ -669,6 +663,21 @@ func TestEdgeValidArgsPass(t *testing.T) {
 	} {
 		assert.NoError(t, a.Validate(), name)
 	}
+}
+
+// requireRefused requires New to refuse args on exactly keys before it
+// registers anything, and returns the error for the caller's checks.
+func requireRefused(t *testing.T, args Args, keys []string) error {
+	t.Helper()
+	rec := harness.NewRecorder()
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "edge", args)
+		return err
+	})
+	require.Error(t, err)
+	assert.Equal(t, keys, validation.Keys(err), "%v", err)
+	assert.Zero(t, rec.Len(), "nothing is registered for invalid args")
+	return err
 }
 
 func with2(base Args, f func(*Args)) Args { f(&base); return base }

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"fmt"
+
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -154,15 +156,7 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 			// A pod waiting for its predecessor's drain is not a stall.
 			ProgressDeadlineSeconds: pulumi.Int(rollout.PodSeconds()),
 			Selector:                metav1.LabelSelectorArgs{MatchLabels: podLabels},
-			// One pod at a time and no surge: with required anti-affinity a
-			// surge pod may have no node to go to.
-			Strategy: appsv1.DeploymentStrategyArgs{
-				Type: pulumi.String("RollingUpdate"),
-				RollingUpdate: appsv1.RollingUpdateDeploymentArgs{
-					MaxSurge:       pulumi.Int(0),
-					MaxUnavailable: pulumi.Int(1),
-				},
-			},
+			Strategy:                rollout.Strategy(),
 			Template: corev1.PodTemplateSpecArgs{
 				Metadata: metav1.ObjectMetaArgs{Labels: labels, Annotations: podAnnotations},
 				Spec: corev1.PodSpecArgs{
@@ -249,6 +243,11 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 	if len(args.SourceCIDRs) > 0 {
 		sourceRanges = pulumi.ToStringArray(args.SourceCIDRs)
 	}
+	hook, err := e.schemeChangeHook(ctx, name, NLBAnnotationPrefix+"scheme", "NLB",
+		fmt.Sprintf("service -n %s %s", args.Namespace, ServiceName))
+	if err != nil {
+		return err
+	}
 	e.Service, err = corev1.NewService(ctx, name+"-nlb", &corev1.ServiceArgs{
 		Metadata: metav1.ObjectMetaArgs{
 			Name: pulumi.String(ServiceName), Namespace: ns, Labels: labels,
@@ -267,7 +266,7 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 			AllocateLoadBalancerNodePorts: pulumi.Bool(false),
 			LoadBalancerSourceRanges:      sourceRanges,
 		},
-	}, pulumi.Parent(e), pulumi.DependsOn([]pulumi.Resource{e.Deployment}))
+	}, pulumi.Parent(e), pulumi.DependsOn([]pulumi.Resource{e.Deployment}), beforeUpdate(hook))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 )
 
 // TestEdgeNginxRealAcceptsTheRenderedConfigAndPKI runs `nginx -t` on the
@@ -17,18 +18,10 @@ import (
 // loopback: the certificate, key, client CA and CRL the edge mounts (here
 // from Go's crypto, as the local stack gets them) load in a real NGINX.
 // nginxconf's own real-NGINX tests cover the behaviour; this covers the
-// edge's wiring. Skipped without nginx unless ANKA_REQUIRE_NGINX=1.
+// edge's wiring. nginx is found as realtool.NGINX finds it; skipped without
+// it unless ANKA_REQUIRE_NGINX=1.
 func TestEdgeNginxRealAcceptsTheRenderedConfigAndPKI(t *testing.T) {
-	bin := os.Getenv("NGINX_BIN")
-	if bin == "" {
-		bin = "/usr/sbin/nginx"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("ANKA_REQUIRE_NGINX") == "1" {
-			t.Fatalf("nginx required but not found at %s", bin)
-		}
-		t.Skipf("skipping real-NGINX test: no nginx at %s", bin)
-	}
+	bin := realtool.NGINX.Require(t)
 	p := pki(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {

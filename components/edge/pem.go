@@ -99,6 +99,65 @@ func checkCABundle(p *validation.Problems, caPEM string) []*x509.Certificate {
 	return cas
 }
 
+// Expiry is when the inline PEM material the edge deploys stops working:
+// NGINX keeps serving an expired server certificate (clients refuse it),
+// refuses every client once the CA has expired, and refuses every client
+// once the CRL is past its nextUpdate (tested with the real binary). NGINX
+// reads all three only when it starts, so a refresh is a `pulumi up` that
+// rolls the pods; these dates are what alerting warns on before that is
+// late. A zero time means unknown: the material comes from a Secret named
+// in config (Pulumi never reads it), or there is none.
+type Expiry struct {
+	// TLSCertificateNotAfter is the server (leaf) certificate's notAfter.
+	TLSCertificateNotAfter time.Time
+	// ClientCANotAfter is the earliest notAfter in the client CA bundle.
+	ClientCANotAfter time.Time
+	// ClientCRLNextUpdate is the CRL's nextUpdate.
+	ClientCRLNextUpdate time.Time
+}
+
+// Expiry reads the dates of the inline certificate, CA bundle and CRL, in
+// modes nlb-mtls and ingress-nginx (alb's certificate is ACM's, renewed by
+// AWS). Material that does not parse gives a zero time; Validate reports it.
+func (a Args) Expiry() Expiry {
+	a = a.WithDefaults()
+	var e Expiry
+	if a.Mode != ModeNLBMTLS && a.Mode != ModeIngressNginx {
+		return e
+	}
+	if a.TLS.SecretName == "" {
+		if certs, err := parseCerts(a.TLS.Certificate); err == nil {
+			e.TLSCertificateNotAfter = certs[0].NotAfter.UTC()
+		}
+	}
+	if !a.NginxSettings().MTLS() {
+		return e
+	}
+	if a.MTLS.CASecretName == "" {
+		if cas, err := parseCerts(a.MTLS.CACertificate); err == nil {
+			for _, ca := range cas {
+				if e.ClientCANotAfter.IsZero() || ca.NotAfter.Before(e.ClientCANotAfter) {
+					e.ClientCANotAfter = ca.NotAfter.UTC()
+				}
+			}
+		}
+	}
+	if block, _ := pem.Decode([]byte(strings.TrimSpace(a.MTLS.CRL))); block != nil && block.Type == "X509 CRL" {
+		if crl, err := x509.ParseRevocationList(block.Bytes); err == nil && !crl.NextUpdate.IsZero() {
+			e.ClientCRLNextUpdate = crl.NextUpdate.UTC()
+		}
+	}
+	return e
+}
+
+// rfc3339 is t in RFC 3339 (UTC), or "" for the zero time.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // checkCRL checks the CRL: PEM X509 CRL, not past its nextUpdate (NGINX then
 // refuses every client), and signed by one of cas when they are known.
 func checkCRL(p *validation.Problems, crlPEM string, cas []*x509.Certificate) {

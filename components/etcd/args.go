@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 
@@ -123,20 +124,20 @@ type Args struct {
 	// TLSSeed derives the certificates (anka:etcdTlsSeed, a secret).
 	TLSSeed string `json:"-"`
 	// StorageClassName of the etcd volumes (storage component).
-	StorageClassName pulumi.StringInput `json:"-"`
+	StorageClassName string `json:"-"`
 	// StorageFingerprint identifies the class's parameters; the disk check
 	// runs again when it changes.
 	StorageFingerprint string `json:"-"`
 	// DiskCheckStorageClassName is the class of the disk check's volume: the
 	// etcd class's parameters with reclaimPolicy Delete (storage component).
-	DiskCheckStorageClassName pulumi.StringInput `json:"-"`
+	DiskCheckStorageClassName string `json:"-"`
 	// DiskCheckSizeGi is the disk check volume's size: the smallest EC2
 	// accepts for the class's type and IOPS (io2 needs 4 GiB and 1 GiB per
 	// 1,000 IOPS; gp3 1 GiB per 500 IOPS above 3,000).
 	DiskCheckSizeGi int `json:"-"`
-	// OIDCProviderArn for the backup role; "" disables backups by default.
-	OIDCProviderArn pulumi.StringInput `json:"-"`
-	// HasOIDC says whether OIDCProviderArn will hold a value.
+	// HasOIDC says whether Wiring.OIDCProviderArn will hold a value (an
+	// IAM OIDC provider for the backup's IRSA role); false disables
+	// backups by default.
 	HasOIDC bool `json:"-"`
 	// AWS says whether AWS resources may be created (EKS or an existing EKS).
 	AWS bool `json:"-"`
@@ -144,45 +145,40 @@ type Args struct {
 	Tags map[string]string `json:"-"`
 }
 
+// Wiring is what etcd takes from other components: typed outputs, never
+// config, never validated as strings.
+type Wiring struct {
+	// OIDCProviderArn of the cluster, for the backup's IRSA role; required
+	// when Args.HasOIDC.
+	OIDCProviderArn pulumi.StringInput
+}
+
 func boolPtr(b bool) *bool { return &b }
 
 // WithDefaults returns a copy with every unset field at its default.
 func (a Args) WithDefaults() Args {
-	if a.Replicas == 0 {
-		a.Replicas = member.DefaultReplicas
-	}
-	set := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	set(&a.Image, DefaultImage)
-	set(&a.ClusterToken, "anka-etcd-"+a.Namespace)
-	set(&a.BusyboxImage, DefaultBusyboxImage)
-	set(&a.AWSCLIImage, DefaultAWSCLIImage)
-	set(&a.CPURequest, DefaultCPURequest)
-	set(&a.MemoryRequest, DefaultMemoryRequest)
-	if a.VolumeSizeGi == 0 {
-		a.VolumeSizeGi = DefaultVolumeSizeGi
-	}
+	a.Replicas = cmp.Or(a.Replicas, member.DefaultReplicas)
+	a.Image = cmp.Or(a.Image, DefaultImage)
+	a.ClusterToken = cmp.Or(a.ClusterToken, "anka-etcd-"+a.Namespace)
+	a.BusyboxImage = cmp.Or(a.BusyboxImage, DefaultBusyboxImage)
+	a.AWSCLIImage = cmp.Or(a.AWSCLIImage, DefaultAWSCLIImage)
+	a.CPURequest = cmp.Or(a.CPURequest, DefaultCPURequest)
+	a.MemoryRequest = cmp.Or(a.MemoryRequest, DefaultMemoryRequest)
+	a.VolumeSizeGi = cmp.Or(a.VolumeSizeGi, DefaultVolumeSizeGi)
 	if a.TLS.Enabled == nil {
 		a.TLS.Enabled = boolPtr(true)
 	}
 	if a.Backup.Enabled == nil {
 		a.Backup.Enabled = boolPtr(a.HasOIDC && a.AWS)
 	}
-	set(&a.Backup.Schedule, DefaultSchedule)
-	set(&a.Backup.Prefix, member.DefaultBackupPrefix)
-	if a.Backup.RetentionDays == 0 {
-		a.Backup.RetentionDays = DefaultRetentionDays
-	}
+	a.Backup.Schedule = cmp.Or(a.Backup.Schedule, DefaultSchedule)
+	a.Backup.Prefix = cmp.Or(a.Backup.Prefix, member.DefaultBackupPrefix)
+	a.Backup.RetentionDays = cmp.Or(a.Backup.RetentionDays, DefaultRetentionDays)
 	if a.DiskCheck.Enabled == nil {
 		a.DiskCheck.Enabled = boolPtr(a.AWS)
 	}
-	if a.DiskCheck.ThresholdMs == 0 {
-		a.DiskCheck.ThresholdMs = 10
-	}
-	set(&a.DiskCheck.Image, DefaultFioImage)
+	a.DiskCheck.ThresholdMs = cmp.Or(a.DiskCheck.ThresholdMs, 10)
+	a.DiskCheck.Image = cmp.Or(a.DiskCheck.Image, DefaultFioImage)
 	return a
 }
 

@@ -2,11 +2,11 @@ package etcd
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/awstags"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/irsa"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/s3bucket"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -15,93 +15,40 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// uploadPolicy lets the backup role write snapshots under prefix and do
-// nothing else: no read, no delete, no list (versioning keeps overwritten
-// or deleted objects anyway).
-func uploadPolicy(bucket, prefix string) (string, error) {
+// uploadPolicy lets the backup role write snapshots under prefix of the
+// bucket bucketArn and do nothing else: no read, no delete, no list
+// (versioning keeps overwritten or deleted objects anyway).
+func uploadPolicy(bucketArn, prefix string) (string, error) {
 	b, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
 			"Effect":   "Allow",
 			"Action":   []string{"s3:PutObject"},
-			"Resource": fmt.Sprintf("arn:aws:s3:::%s/%s/*", bucket, prefix),
+			"Resource": bucketArn + "/" + prefix + "/*",
 		}},
 	})
 	return string(b), err
 }
 
-// tlsOnlyPolicy refuses any request that is not over TLS.
-func tlsOnlyPolicy(bucket string) (string, error) {
-	b, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-			"Resource":  []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"},
-			"Condition": map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
-		}},
-	})
-	return string(b), err
-}
-
-func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap, parent pulumi.ResourceOption) error {
+func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s member.Settings, cm *corev1.ConfigMap, parent pulumi.ResourceOption) error {
 	tags := awstags.Merge(args.Tags)
-	var bucketName pulumi.StringOutput
+	var bucketName, bucketArn pulumi.StringOutput
 	if args.Backup.Bucket != "" {
 		bucketName = pulumi.String(args.Backup.Bucket).ToStringOutput()
+		bucketArn = s3bucket.ExistingARN(ctx, args.Backup.Bucket, pulumi.Parent(e))
 	} else {
 		// The bucket holds the only copy of the Build Cloud's data outside
-		// etcd: protected, and kept if the stack is destroyed anyway.
-		keep := []pulumi.ResourceOption{parent, pulumi.Protect(true), pulumi.RetainOnDelete(true)}
-		bucket, err := s3.NewBucketV2(ctx, name+"-backups", &s3.BucketV2Args{
-			BucketPrefix: pulumi.String("anka-etcd-backups-"),
-			Tags:         tags,
-		}, keep...)
-		if err != nil {
-			return err
-		}
-		bucketName = bucket.Bucket
-		if _, err := s3.NewBucketVersioningV2(ctx, name+"-backups", &s3.BucketVersioningV2Args{
-			Bucket:                  bucket.ID(),
-			VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-		}, keep...); err != nil {
-			return err
-		}
-		if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-backups", &s3.BucketServerSideEncryptionConfigurationV2Args{
-			Bucket: bucket.ID(),
-			Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm: pulumi.String("aws:kms"),
-				},
-				BucketKeyEnabled: pulumi.Bool(true),
-			}},
-		}, keep...); err != nil {
-			return err
-		}
-		if _, err := s3.NewBucketPublicAccessBlock(ctx, name+"-backups", &s3.BucketPublicAccessBlockArgs{
-			Bucket:                bucket.ID(),
-			BlockPublicAcls:       pulumi.Bool(true),
-			BlockPublicPolicy:     pulumi.Bool(true),
-			IgnorePublicAcls:      pulumi.Bool(true),
-			RestrictPublicBuckets: pulumi.Bool(true),
-		}, keep...); err != nil {
-			return err
-		}
-		if _, err := s3.NewBucketOwnershipControls(ctx, name+"-backups", &s3.BucketOwnershipControlsArgs{
-			Bucket: bucket.ID(),
-			Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-		}, keep...); err != nil {
-			return err
-		}
-		if _, err := s3.NewBucketPolicy(ctx, name+"-backups", &s3.BucketPolicyArgs{
-			Bucket: bucket.ID(),
-			Policy: bucket.Bucket.ApplyT(tlsOnlyPolicy).(pulumi.StringOutput),
-		}, keep...); err != nil {
-			return err
-		}
+		// etcd: protected (its settings too), and kept if the stack is
+		// destroyed anyway. Versioned: the backup role may only add objects,
+		// and an overwritten or deleted snapshot stays as a noncurrent
+		// version until the lifecycle rule expires it.
 		days := pulumi.Int(args.Backup.RetentionDays)
-		if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-backups", &s3.BucketLifecycleConfigurationV2Args{
-			Bucket: bucket.ID(),
-			Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
+		bucket, err := s3bucket.New(ctx, name+"-backups", s3bucket.Args{
+			BucketPrefix: "anka-etcd-backups-",
+			Tags:         tags,
+			KMS:          true,
+			Versioning:   true,
+			LifecycleRules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
 				Id:         pulumi.String("expire-snapshots"),
 				Status:     pulumi.String("Enabled"),
 				Filter:     s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(args.Backup.Prefix + "/")},
@@ -113,14 +60,19 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, s member.Sett
 					DaysAfterInitiation: pulumi.Int(1),
 				},
 			}},
-		}, keep...); err != nil {
+			// Every setting was named like the bucket before they were
+			// named by role.
+			Aliases: []string{name + "-backups"},
+		}, parent, pulumi.Protect(true))
+		if err != nil {
 			return err
 		}
+		bucketName, bucketArn = bucket.Name, bucket.Arn
 	}
 	e.BackupBucket = bucketName
 
 	role, err := iam.NewRole(ctx, name+"-backup", &iam.RoleArgs{
-		AssumeRolePolicy: irsa.TrustPolicyOutput(args.OIDCProviderArn, args.Namespace, backupServiceAccount),
+		AssumeRolePolicy: irsa.TrustPolicyOutput(w.OIDCProviderArn, args.Namespace, backupServiceAccount),
 		Tags:             tags,
 	}, parent)
 	if err != nil {
@@ -128,7 +80,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, s member.Sett
 	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-backup", &iam.RolePolicyArgs{
 		Role:   role.Name,
-		Policy: bucketName.ApplyT(func(b string) (string, error) { return uploadPolicy(b, args.Backup.Prefix) }).(pulumi.StringOutput),
+		Policy: bucketArn.ApplyT(func(arn string) (string, error) { return uploadPolicy(arn, args.Backup.Prefix) }).(pulumi.StringOutput),
 	}, parent); err != nil {
 		return err
 	}

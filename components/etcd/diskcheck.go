@@ -56,7 +56,7 @@ func diskCheckJob(ctx *pulumi.Context, name string, args Args, cm *corev1.Config
 							VolumeClaimTemplate: corev1.PersistentVolumeClaimTemplateArgs{
 								Spec: corev1.PersistentVolumeClaimSpecArgs{
 									AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
-									StorageClassName: args.DiskCheckStorageClassName,
+									StorageClassName: pulumi.String(args.DiskCheckStorageClassName),
 									Resources: corev1.VolumeResourceRequirementsArgs{
 										Requests: pulumi.StringMap{"storage": pulumi.Sprintf("%dGi", args.DiskCheckSizeGi)},
 									},

@@ -6,6 +6,7 @@
 package etcd
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/diskcheck"
@@ -90,10 +91,16 @@ func envVars(vars []member.EnvVar) corev1.EnvVarArray {
 }
 
 // New registers the etcd cluster. Args are validated before anything exists.
-func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Etcd, error) {
+func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.ResourceOption) (*Etcd, error) {
 	args = args.WithDefaults()
 	if err := args.Validate(); err != nil {
 		return nil, err
+	}
+	if args.HasOIDC && w.OIDCProviderArn == nil {
+		return nil, errors.New("etcd: Wiring lacks OIDCProviderArn (HasOIDC)")
+	}
+	if args.StorageClassName == "" {
+		return nil, errors.New("etcd: Args.StorageClassName is required (the storage component's class)")
 	}
 	e := &Etcd{TLS: *args.TLS.Enabled, ClientLabels: map[string]string{ClientLabel: "true"}}
 	if err := ctx.RegisterComponentResource(TypeToken, name, e, opts...); err != nil {
@@ -198,7 +205,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	e.BackupBucket = pulumi.String("").ToStringOutput()
 	if *args.Backup.Enabled {
-		if err := e.backup(ctx, name, args, s, cm, parent); err != nil {
+		if err := e.backup(ctx, name, args, w, s, cm, parent); err != nil {
 			return nil, err
 		}
 	}

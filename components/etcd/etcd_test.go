@@ -18,15 +18,17 @@ const seed = "test-seed-0123456789abcdef0123456789abcdef"
 func prodArgs() Args {
 	return Args{
 		Namespace: "anka", Prod: true, TLSSeed: seed, AWS: true, HasOIDC: true,
-		StorageClassName: pulumi.String("anka-etcd"),
-		OIDCProviderArn:  pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"),
+		StorageClassName: "anka-etcd",
 	}
 }
+
+// testWiring stands for the cluster's OIDC provider.
+var testWiring = Wiring{OIDCProviderArn: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC")}
 
 func run(t *testing.T, args Args) (*harness.Recorder, error) {
 	rec := harness.NewRecorder()
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "etcd", args)
+		_, err := New(ctx, "etcd", args, testWiring)
 		return err
 	})
 	return rec, err
@@ -42,7 +44,7 @@ func obj(v resource.PropertyValue, path ...string) resource.PropertyValue {
 func TestEtcdStatefulSetPlacementAndVolumes(t *testing.T) {
 	rec, err := run(t, prodArgs())
 	require.NoError(t, err)
-	sts := rec.Get(t, "kubernetes:apps/v1:StatefulSet", "etcd")
+	sts := rec.Get(t, "kubernetes:apps/v1:StatefulSet", "etcd-members")
 	spec := obj(resource.NewObjectProperty(sts.Inputs), "spec")
 	assert.Equal(t, 3.0, obj(spec, "replicas").NumberValue())
 	assert.Equal(t, "Parallel", obj(spec, "podManagementPolicy").StringValue())

@@ -5,6 +5,7 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/kubeinputs"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -105,10 +106,19 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 		// What the volumes are provisioned with: a storage change updates
 		// this in place (metadata only, no rollout), and the hook below
 		// warns at preview how to change the existing volumes.
-		md.Annotations = pulumi.StringMap{storage.ParametersAnnotation: pulumi.String(args.StorageFingerprint)}
+		md.Annotations = pulumi.StringMap{
+			storage.ParametersAnnotation: pulumi.String(args.StorageFingerprint),
+			storage.ClassAnnotation:      pulumi.String(args.StorageClassName),
+		}
 	}
 	hook, err := ctx.RegisterResourceHook(name+"-storage-change", func(h *pulumi.ResourceHookArgs) error {
-		warning := storage.ChangeWarning(annotation(h.OldInputs), annotation(h.NewInputs), claimClass(h.NewInputs),
+		// The old claim template is what the claims were created with (it
+		// is ignored on update, so state keeps it); a failed hook fails
+		// the preview before the class is replaced.
+		if err := storage.ClassChangeError(claimClass(h.OldInputs), kubeinputs.Annotation(h.NewInputs, storage.ClassAnnotation)); err != nil {
+			return err
+		}
+		warning := storage.ChangeWarning(kubeinputs.Annotation(h.OldInputs, storage.ParametersAnnotation), kubeinputs.Annotation(h.NewInputs, storage.ParametersAnnotation), claimClass(h.NewInputs),
 			args.Namespace, claimNames(s))
 		if warning != "" {
 			// No LogArgs.Resource: it would wait for the StatefulSet's URN,
@@ -121,7 +131,7 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 		return nil, err
 	}
 
-	sts, err := appsv1.NewStatefulSet(ctx, name, &appsv1.StatefulSetArgs{
+	sts, err := appsv1.NewStatefulSet(ctx, name+"-members", &appsv1.StatefulSetArgs{
 		Metadata: md,
 		Spec: appsv1.StatefulSetSpecArgs{
 			ServiceName: headless.Metadata.Name().Elem(),
@@ -139,7 +149,7 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 				Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(dataVolume), Labels: labels()},
 				Spec: corev1.PersistentVolumeClaimSpecArgs{
 					AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteOnce")},
-					StorageClassName: args.StorageClassName,
+					StorageClassName: pulumi.String(args.StorageClassName),
 					Resources: corev1.VolumeResourceRequirementsArgs{
 						Requests: pulumi.StringMap{"storage": pulumi.String(fmt.Sprintf("%dGi", args.VolumeSizeGi))},
 					},
@@ -200,26 +210,12 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 		// class resource is replaced on a parameter change, and nothing here
 		// may depend on it.
 		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}),
-		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeUpdate: []*pulumi.ResourceHook{hook}}))
+		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeUpdate: []*pulumi.ResourceHook{hook}}),
+		// Registered under the component's own name until it was named by
+		// role: the alias keeps existing stacks' StatefulSet (and with it
+		// every member's pod) instead of replacing it.
+		pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(name)}}))
 	return sts, err
-}
-
-// annotation is the storage ParametersAnnotation in a StatefulSet's inputs
-// ("" if absent or not known).
-func annotation(in resource.PropertyMap) string {
-	md, ok := in["metadata"]
-	if !ok || !md.IsObject() {
-		return ""
-	}
-	ann, ok := md.ObjectValue()["annotations"]
-	if !ok || !ann.IsObject() {
-		return ""
-	}
-	v, ok := ann.ObjectValue()[resource.PropertyKey(storage.ParametersAnnotation)]
-	if !ok || !v.IsString() {
-		return ""
-	}
-	return v.StringValue()
 }
 
 // claimClass is the class the StatefulSet's claim template names.

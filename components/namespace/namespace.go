@@ -4,6 +4,7 @@
 package namespace
 
 import (
+	"cmp"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -73,19 +74,21 @@ func (a Args) Labels() map[string]string {
 // at "restricted".
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Namespace, error) {
 	namespace := args.Name
-	if namespace == "" {
-		namespace = DefaultName
-	}
+	namespace = cmp.Or(namespace, DefaultName)
 	n := &Namespace{}
 	if err := ctx.RegisterComponentResource(TypeToken, name, n, opts...); err != nil {
 		return nil, err
 	}
-	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
 		Metadata: metav1.ObjectMetaArgs{
 			Name:   pulumi.String(namespace),
 			Labels: pulumi.ToStringMap(args.Labels()),
 		},
-	}, pulumi.Parent(n), pulumi.RetainOnDelete(true))
+	}, pulumi.Parent(n), pulumi.RetainOnDelete(true),
+		// Registered under the component's own name until it was named by
+		// role: without the alias an existing stack would replace the
+		// namespace, and deleting a namespace deletes its claims.
+		pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(name)}}))
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ func labels(t *testing.T, args Args) (string, map[string]string) {
 		_, err := New(ctx, "namespace", args)
 		return err
 	}))
-	ns := rec.Get(t, tNamespace, "namespace")
+	ns := rec.Get(t, tNamespace, "namespace-namespace")
 	assert.True(t, ns.RetainOnDelete, "the namespace is retained")
 	meta := ns.Inputs["metadata"].ObjectValue()
 	out := map[string]string{}

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -36,44 +37,42 @@ const (
 	MaxZones = 6
 )
 
-// Args configures the network. Plain values shape the graph and are validated
+// Args configures the network: anka:network, decoded strictly from the
+// stack file (json tags), and the plain facts the stack sets. Validated
 // before anything is registered.
 type Args struct {
 	// Mode is "create" (default), "stackRef" or "none". Config anka:network.mode.
-	Mode string
+	Mode string `json:"mode"`
 	// CIDR of the new VPC, /16 to /20. Default 10.40.0.0/16. Config anka:network.cidr.
-	CIDR string
+	CIDR string `json:"cidr"`
 	// AvailabilityZones to spread subnets over, e.g. [us-east-1a, us-east-1b,
 	// us-east-1c]; required in create mode. Config anka:network.availabilityZones.
-	AvailabilityZones []string
+	AvailabilityZones []string `json:"availabilityZones"`
 	// NatGateways is "single" (default, one NAT in the first zone: cheap, dev)
 	// or "perAz" (one per zone: a zone loss keeps egress, prod).
 	// Config anka:network.natGateways.
-	NatGateways string
+	NatGateways string `json:"natGateways"`
 	// StackRef names the stack whose outputs vpcId, privateSubnetIds and
 	// publicSubnetIds are used in stackRef mode, e.g. "acme/network/prod".
 	// Config anka:network.stackRef.
-	StackRef string
+	StackRef string `json:"stackRef"`
+
+	// Set by the stack, not by config:
+
 	// Region is the AWS region (config aws:region), used for the S3 gateway
 	// endpoint's service name.
-	Region string
+	Region string `json:"-"`
 	// ClusterName tags subnets kubernetes.io/cluster/<name>=shared so the AWS
 	// Load Balancer Controller can discover them.
-	ClusterName string
+	ClusterName string `json:"-"`
 	// Tags are added to every taggable resource.
-	Tags map[string]string
+	Tags map[string]string `json:"-"`
 }
 
 func (a Args) withDefaults() Args {
-	if a.Mode == "" {
-		a.Mode = DefaultMode
-	}
-	if a.CIDR == "" {
-		a.CIDR = DefaultCIDR
-	}
-	if a.NatGateways == "" {
-		a.NatGateways = DefaultNatGateways
-	}
+	a.Mode = cmp.Or(a.Mode, DefaultMode)
+	a.CIDR = cmp.Or(a.CIDR, DefaultCIDR)
+	a.NatGateways = cmp.Or(a.NatGateways, DefaultNatGateways)
 	return a
 }
 
@@ -106,9 +105,6 @@ func (a Args) Validate() error {
 			seen[z] = true
 		}
 		p.OneOf("anka:network.natGateways", a.NatGateways, NatSingle, NatPerAZ)
-		if a.Region == "" {
-			p.Addf("aws:region", "must be set (pulumi config set aws:region us-east-1)")
-		}
 	case ModeStackRef:
 		if a.StackRef == "" {
 			p.Addf("anka:network.stackRef", "must name the network stack (org/project/stack) when anka:network.mode is %q", ModeStackRef)

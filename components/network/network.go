@@ -4,6 +4,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -39,6 +40,10 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	args = args.withDefaults()
 	if err := args.Validate(); err != nil {
 		return nil, err
+	}
+	if args.Mode == ModeCreate && args.Region == "" {
+		// aws:region is the stack's to check (once, for every component).
+		return nil, errors.New("network: Args.Region (aws:region) is required in create mode")
 	}
 	n := &Network{}
 	if err := ctx.RegisterComponentResource(TypeToken, name, n, opts...); err != nil {

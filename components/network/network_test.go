@@ -73,7 +73,20 @@ func TestNetworkFromStackReference(t *testing.T) {
 
 func TestNetworkValidation(t *testing.T) {
 	err := Args{AvailabilityZones: []string{"a", "b", "c", "d", "e", "f", "g"}, CIDR: "10.0.0.0/8", NatGateways: "x"}.Validate()
-	assert.Equal(t, []string{"anka:network.cidr", "anka:network.availabilityZones", "anka:network.natGateways", "aws:region"}, validation.Keys(err))
+	assert.Equal(t, []string{"anka:network.cidr", "anka:network.availabilityZones", "anka:network.natGateways"}, validation.Keys(err))
+}
+
+// TestNetworkCreateNeedsTheRegion: aws:region is the stack's to report (once,
+// tests/validate_test.go); a caller that passes none gets an error before
+// anything is registered.
+func TestNetworkCreateNeedsTheRegion(t *testing.T) {
+	rec := harness.NewRecorder()
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "network", Args{AvailabilityZones: []string{"us-east-1a"}})
+		return err
+	})
+	assert.ErrorContains(t, err, "Args.Region (aws:region) is required")
+	assert.Zero(t, rec.Len(), "nothing registered")
 }
 
 // TestNetworkStackRefSubnetsMatchZones: the referenced stack's subnets are

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/ebs"
@@ -52,12 +53,8 @@ type Args struct {
 
 // WithDefaults returns a copy with every unset field at its default.
 func (a Args) WithDefaults() Args {
-	if a.ClassName == "" {
-		a.ClassName = DefaultClassName
-	}
-	if a.Type == "" {
-		a.Type = DefaultType
-	}
+	a.ClassName = cmp.Or(a.ClassName, DefaultClassName)
+	a.Type = cmp.Or(a.Type, DefaultType)
 	if a.IOPS == 0 {
 		if a.Type == TypeIO2 {
 			a.IOPS = DefaultIO2IOPS

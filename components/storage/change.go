@@ -12,6 +12,29 @@ import (
 // StatefulSet's update hook compares old and new to warn at preview.
 const ParametersAnnotation = "anka.io/etcd-storage-parameters"
 
+// ClassAnnotation on the etcd StatefulSet names the class its claim
+// template asks for, as configured now. The claim template itself is
+// immutable and ignored on update, so the StatefulSet's update hook compares
+// this with the template in state to refuse a rename (ClassChangeError).
+const ClassAnnotation = "anka.io/etcd-storage-class"
+
+// ClassNameKey is the config key of the etcd StorageClass's name.
+const ClassNameKey = "anka:storage.etcd.className"
+
+// ClassChangeError refuses a change of the etcd class's name on a deployed
+// stack: the claims and the StatefulSet's immutable claim template keep
+// naming the old class, which `up` would delete (it is a replacement of the
+// class resource), so a member recreated later (the member-replacement
+// runbook, a scale-up) would wait forever for a class that no longer
+// exists. nil when nothing changed or either name is unknown.
+func ClassChangeError(claimClass, configured string) error {
+	if claimClass == "" || configured == "" || claimClass == configured {
+		return nil
+	}
+	return fmt.Errorf("%s cannot change on a deployed stack: the etcd claims and the StatefulSet's claim template (immutable) name StorageClass %q, which this `up` would delete, and a member recreated later could never get a volume. Set it back: pulumi config set --path '%s' %s (to move etcd to another class, replace one member at a time: docs/operations.md, \"Changing etcd storage\")",
+		ClassNameKey, claimClass, ClassNameKey, claimClass)
+}
+
 // KMSKeyArnKey is the config key of the volumes' KMS key.
 const KMSKeyArnKey = "anka:storage.etcd.kmsKeyArn"
 

@@ -15,8 +15,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// TypeToken is the component's type.
-const TypeToken = "anka:storage:EtcdStorage"
+const (
+	// TypeToken is the component's type, after its Go name (storage.Storage).
+	TypeToken = "anka:storage:Storage"
+	// FormerTypeToken is the type the component registered as before its
+	// type matched its Go name; the alias keeps existing stacks' component
+	// and, by inheritance, its StorageClasses instead of replacing them.
+	FormerTypeToken = "anka:storage:EtcdStorage"
+)
 
 // Storage is the component resource.
 type Storage struct {
@@ -70,6 +76,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	s := &Storage{}
+	opts = append(append([]pulumi.ResourceOption{}, opts...), pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(FormerTypeToken)}}))
 	if err := ctx.RegisterComponentResource(TypeToken, name, s, opts...); err != nil {
 		return nil, err
 	}

@@ -9,22 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/toolcache"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// etcdBin finds the etcd binaries scripts/toolchain.sh builds.
-func etcdBin(t *testing.T) string {
-	dir := toolcache.EtcdBinDir()
-	if _, err := os.Stat(filepath.Join(dir, "etcd")); err != nil {
-		if os.Getenv("ANKA_REQUIRE_ETCD") == "1" {
-			t.Fatalf("etcd not found in %s (run scripts/toolchain.sh etcd)", dir)
-		}
-		t.Skipf("etcd not found in %s", dir)
-	}
-	return dir
-}
 
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -37,7 +25,7 @@ func freePort(t *testing.T) int {
 // etcd's client and peer URLs with client-certificate auth, etcdctl with the
 // client certificate is served, and a client without one is refused.
 func TestEtcdBundleWorksWithRealEtcd(t *testing.T) {
-	bin := etcdBin(t)
+	bin := realtool.EtcdBinDir(t)
 	dir := t.TempDir()
 	b, err := NewEtcdBundle(seed, "anka", []string{"*.etcd-headless.anka.svc.cluster.local"})
 	require.NoError(t, err)

@@ -36,3 +36,32 @@ func EtcdBinDir() string {
 	}
 	return filepath.Join(Dir(), "etcd-"+EtcdVersion, "bin")
 }
+
+// KubeScoreVersion is the manifest linter the project pins
+// (github.com/zegl/kube-score; scripts/toolchain.sh builds it).
+const KubeScoreVersion = "v1.20.0"
+
+// KubeScoreBin is the kube-score binary: $ANKA_KUBE_SCORE, else
+// Dir()/kube-score-<KubeScoreVersion>/bin/kube-score. Never PATH: another
+// version there would find other things, and the exception list
+// (tests/kubescore_exceptions_test.go) is written for this one.
+func KubeScoreBin() string {
+	if p := os.Getenv("ANKA_KUBE_SCORE"); p != "" {
+		return p
+	}
+	return filepath.Join(Dir(), "kube-score-"+KubeScoreVersion, "bin", "kube-score")
+}
+
+// PromtoolVersion is the github.com/prometheus/prometheus module version
+// scripts/toolchain.sh builds promtool from (v0.3XX.Y is Prometheus 3.XX.Y).
+const PromtoolVersion = "v0.316.0"
+
+// PromtoolBin is promtool: $ANKA_PROMTOOL, else
+// Dir()/promtool-<PromtoolVersion>/bin/promtool (never PATH, whose promtool
+// may be Debian's 2.x).
+func PromtoolBin() string {
+	if p := os.Getenv("ANKA_PROMTOOL"); p != "" {
+		return p
+	}
+	return filepath.Join(Dir(), "promtool-"+PromtoolVersion, "bin", "promtool")
+}

@@ -56,8 +56,9 @@ func LoadStackConfig(t testing.TB, dir, stack string) (map[string]string, []stri
 
 // SnapshotResource is one resource in a golden file.
 type SnapshotResource struct {
-	Type    string          `json:"type"`
-	Name    string          `json:"name"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Parent is the parent's URN path (URNPath): its types and its name.
 	Parent  string          `json:"parent"`
 	Custom  bool            `json:"custom"`
 	Inputs  any             `json:"inputs"`
@@ -94,7 +95,7 @@ func (r *Recorder) Snapshot(stack string, outputs map[string]any) Snapshot {
 		s.Resources = append(s.Resources, SnapshotResource{
 			Type:   res.Type,
 			Name:   res.Name,
-			Parent: res.ParentName(),
+			Parent: URNPath(res.Parent),
 			Custom: res.Custom,
 			Inputs: Plain(resource.NewObjectProperty(res.Inputs)),
 			Options: SnapshotOptions{

@@ -35,7 +35,9 @@ type Resource struct {
 	RetainOnDelete bool
 	DependsOn      []string // URNs
 	Provider       string   // provider reference "urn::id", "" for the default provider
-	Aliases        int
+	// Aliases are the former identities the program declares (an alias
+	// spec, or an alias URN as Name with Type empty).
+	Aliases []Alias
 	// CustomTimeouts are the pulumi.Timeouts option as the engine receives
 	// it (Go duration strings), nil when the resource has none.
 	CustomTimeouts *CustomTimeouts
@@ -46,6 +48,14 @@ type CustomTimeouts struct {
 	Create string `json:"create,omitempty"`
 	Update string `json:"update,omitempty"`
 	Delete string `json:"delete,omitempty"`
+}
+
+// Alias is one pulumi.Alias as the engine receives it: the fields the
+// program set ("" for those it left to default to the resource's own).
+type Alias struct {
+	Name string
+	Type string
+	URN  string
 }
 
 // ParentName is the logical name of the parent, "" for the stack.
@@ -79,13 +89,27 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.DependsOn = append([]string(nil), rpc.GetDependencies()...)
-		rec.Aliases = len(rpc.GetAliases()) + len(rpc.GetAliasURNs())
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil {
+				rec.Aliases = append(rec.Aliases, Alias{Name: spec.GetName(), Type: spec.GetType()})
+			} else {
+				rec.Aliases = append(rec.Aliases, Alias{URN: a.GetUrn()})
+			}
+		}
+		for _, urn := range rpc.GetAliasURNs() {
+			rec.Aliases = append(rec.Aliases, Alias{URN: urn})
+		}
 		if ct := rpc.GetCustomTimeouts(); ct != nil && (ct.GetCreate() != "" || ct.GetUpdate() != "" || ct.GetDelete() != "") {
 			rec.CustomTimeouts = &CustomTimeouts{Create: ct.GetCreate(), Update: ct.GetUpdate(), Delete: ct.GetDelete()}
 		}
 		if rec.Provider == "" {
 			rec.Provider = rpc.GetProvider()
 		}
+	}
+	if rpc := args.ReadRPC; rpc != nil {
+		// Read resources (a StackReference) have a parent too.
+		rec.Parent = rpc.GetParent()
+		rec.DependsOn = append([]string(nil), rpc.GetDependencies()...)
 	}
 	rec.URN = fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", "test", Project, args.TypeToken, args.Name)
 
@@ -214,6 +238,19 @@ func run(stack string, config map[string]string, secretKeys []string, rec *Recor
 			info.DryRun = dryRun
 		},
 	)
+}
+
+// URNPath is a URN without its stack and project: the qualified type (the
+// ancestors' types and its own, joined by "$") and the name,
+// "anka:etcd:Etcd$kubernetes:apps/v1:StatefulSet::etcd-members". Unlike the
+// bare name, it tells apart two resources that share a name, and it does not
+// change with the stack ("" for "").
+func URNPath(urn string) string {
+	parts := strings.SplitN(urn, "::", 3)
+	if len(parts) < 3 {
+		return urn
+	}
+	return parts[2]
 }
 
 func nameOf(urn string) string {

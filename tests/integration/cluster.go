@@ -55,12 +55,27 @@ type Cluster struct {
 	// KubeconfigPath is the admin kubeconfig (certificates embedded).
 	KubeconfigPath string
 	Ports          Ports
-	Kube           *Kube
-	log            io.Writer
+	// Nodes is ANKA_LOCAL_NODES: NodesKWOK (three simulated nodes) or
+	// NodesReal (three real kubelets with containerd, scripts/realnode.sh).
+	Nodes string
+	Kube  *Kube
+	log   io.Writer
 }
 
+// The kinds of nodes scripts/localcluster.sh can start.
+const (
+	NodesKWOK = "kwok"
+	NodesReal = "real"
+)
+
 func (c *Cluster) env() []string {
-	env := append(os.Environ(), "ANKA_LOCAL_RUN="+c.RunDir)
+	nodes := c.Nodes
+	if nodes == "" {
+		nodes = NodesKWOK
+	}
+	// set either way: an ANKA_LOCAL_NODES of the caller's shell must not
+	// change what a test starts
+	env := append(os.Environ(), "ANKA_LOCAL_RUN="+c.RunDir, "ANKA_LOCAL_NODES="+nodes)
 	for name, v := range map[string]int{
 		"ANKA_LOCAL_APISERVER_PORT": c.Ports.APIServer, "ANKA_LOCAL_ETCD_PORT": c.Ports.Etcd,
 		"ANKA_LOCAL_ETCD_PEER_PORT": c.Ports.EtcdPeer, "ANKA_LOCAL_KCM_PORT": c.Ports.ControllerManager,
@@ -89,13 +104,19 @@ func (c *Cluster) script(ctx context.Context, verb string) (string, error) {
 // on ports (zero ones: $ANKA_LOCAL_*_PORT or the script's defaults), and
 // waits for three Ready nodes. Its log goes to log.
 func StartCluster(ctx context.Context, tools *Tools, runDir string, ports Ports, log io.Writer) (*Cluster, error) {
+	return StartClusterNodes(ctx, tools, runDir, ports, NodesKWOK, log)
+}
+
+// StartClusterNodes is StartCluster with the kind of nodes: NodesKWOK, or
+// NodesReal, where the workload's containers really run.
+func StartClusterNodes(ctx context.Context, tools *Tools, runDir string, ports Ports, nodes string, log io.Writer) (*Cluster, error) {
 	if runDir == "" {
 		runDir = os.Getenv("ANKA_LOCAL_RUN")
 	}
 	if runDir == "" {
 		runDir = filepath.Join(tools.Cache, "run", "localcluster")
 	}
-	c := &Cluster{Root: tools.Root, RunDir: runDir, Ports: ports, log: log}
+	c := &Cluster{Root: tools.Root, RunDir: runDir, Ports: ports, Nodes: nodes, log: log}
 	out, err := c.script(ctx, "start")
 	if err != nil {
 		return nil, err

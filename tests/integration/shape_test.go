@@ -9,14 +9,17 @@ import (
 	"github.com/anka-ha/anka-build-cloud-aws/internal/capacity"
 )
 
-// devShape is Pulumi.dev.yaml's node: what an EKS m6i.large leaves for pods
-// once the DaemonSets EKS runs on every node have their requests (they do
-// not run here, so their share is taken off the node instead).
-func devShape(t *testing.T) capacity.Resources {
+// devShape is Pulumi.dev.yaml's node, an m6i.large.
+func devShape(t *testing.T) capacity.Resources { return nodeShape(t, "m6i.large") }
+
+// nodeShape is what an EKS node of instanceType leaves for pods once the
+// DaemonSets EKS runs on every node have their requests (they do not run
+// here, so their share is taken off the node instead).
+func nodeShape(t *testing.T, instanceType string) capacity.Resources {
 	t.Helper()
-	it, ok := capacity.Lookup("m6i.large")
+	it, ok := capacity.Lookup(instanceType)
 	if !ok {
-		t.Fatal("m6i.large is not in the capacity table")
+		t.Fatalf("%s is not in the capacity table", instanceType)
 	}
 	free := it.Allocatable()
 	for _, s := range capacity.EKSSystemPods(true) {
@@ -78,6 +81,27 @@ func (e *env) systemStandIns(t *testing.T) {
 	}
 }
 
+// upOnShape sets config, runs `pulumi up` and requires every pod that has
+// not completed to be Ready on shape's (dev's, prod's) node shape.
+func (e *env) upOnShape(t *testing.T, shape string, config map[string]string) {
+	t.Helper()
+	for key, value := range config {
+		if err := e.stack.Set(e.ctx, key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.run(t, "up with "+shape+"'s requests on "+shape+"'s node shape", e.stack.Up)
+	pods, err := e.kube.Pods(e.ctx, e.cfg.Namespace, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods {
+		if p.Status.Phase != "Succeeded" && !p.Ready() {
+			t.Errorf("%s not ready on %s's node shape: %s", p.Metadata.Name, shape, p)
+		}
+	}
+}
+
 // eksNodeShapes: the local nodes take dev's shape (m6i.large as the EKS AMI
 // leaves it, minus the DaemonSets), the system Deployments take their share,
 // and `up` of the workload with dev's requests succeeds: every pod is
@@ -90,29 +114,11 @@ func (e *env) eksNodeShapes(t *testing.T) {
 	ctx, ns := e.ctx, e.cfg.Namespace
 	e.shapeNodes(t, devShape(t))
 	e.systemStandIns(t)
-	for key, value := range map[string]string{
+	e.upOnShape(t, "dev", map[string]string{
 		"anka:etcd.cpuRequest": "500m", "anka:etcd.memoryRequest": "2Gi",
 		"anka:controller.cpuMillis": "250", "anka:controller.memoryMiB": "1024",
 		"anka:registry.cpuMillis": "250", "anka:registry.memoryMiB": "1024",
-	} {
-		if err := e.stack.Set(ctx, key, value); err != nil {
-			t.Fatal(err)
-		}
-	}
-	up, err := e.stack.Up(ctx)
-	e.timed(up)
-	if err != nil {
-		t.Fatalf("up with dev's requests on dev's node shape: %v", err)
-	}
-	pods, err := e.kube.Pods(ctx, ns, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pods {
-		if p.Status.Phase != "Succeeded" && !p.Ready() {
-			t.Errorf("%s not ready on dev's node shape: %s", p.Metadata.Name, p)
-		}
-	}
+	})
 	t.Logf("node usage on dev's shape:\n%s", e.kube.KubectlOutput(ctx, "describe", "nodes"))
 
 	// The pod template of the Build Cloud Deployment with the old requests.
@@ -181,7 +187,7 @@ func (e *env) eksNodeShapes(t *testing.T) {
 // pod is Ready.
 func (e *env) eksNodeShapesProd(t *testing.T) {
 	e.need(t)
-	ctx, ns := e.ctx, e.cfg.Namespace
+	ctx := e.ctx
 	nodes, err := e.kube.Nodes(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -205,16 +211,7 @@ func (e *env) eksNodeShapesProd(t *testing.T) {
 			t.Fatalf("second node in %s: %v", n.Zone(), err)
 		}
 	}
-	it, ok := capacity.Lookup("m6i.2xlarge")
-	if !ok {
-		t.Fatal("m6i.2xlarge is not in the capacity table")
-	}
-	free := it.Allocatable()
-	for _, s := range capacity.EKSSystemPods(true) {
-		if s.PerNode {
-			free = free.Sub(s.Requests)
-		}
-	}
+	free := nodeShape(t, "m6i.2xlarge")
 	if err := WaitFor(ctx, time.Minute, "six Ready nodes", func() (bool, string, error) {
 		e.shapeNodes(t, free)
 		nodes, err := e.kube.Nodes(ctx)
@@ -222,29 +219,11 @@ func (e *env) eksNodeShapesProd(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for key, value := range map[string]string{
+	e.upOnShape(t, "prod", map[string]string{
 		"anka:etcd.cpuRequest": "1000m", "anka:etcd.memoryRequest": "2Gi",
 		"anka:buildcloud.topology": "split",
 		"anka:controller.replicas": "3", "anka:controller.cpuMillis": "2000", "anka:controller.memoryMiB": "4096",
 		"anka:registry.replicas": "3", "anka:registry.cpuMillis": "2000", "anka:registry.memoryMiB": "1024",
 		"anka:edge.nginx.replicas": "3", "anka:edge.nginx.cpuRequest": "250m", "anka:edge.nginx.memoryRequest": "128Mi",
-	} {
-		if err := e.stack.Set(ctx, key, value); err != nil {
-			t.Fatal(err)
-		}
-	}
-	up, err := e.stack.Up(ctx)
-	e.timed(up)
-	if err != nil {
-		t.Fatalf("up with prod's requests on prod's node shape: %v", err)
-	}
-	pods, err := e.kube.Pods(ctx, ns, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pods {
-		if p.Status.Phase != "Succeeded" && !p.Ready() {
-			t.Errorf("%s not ready on prod's node shape: %s", p.Metadata.Name, p)
-		}
-	}
+	})
 }

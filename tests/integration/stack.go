@@ -43,9 +43,12 @@ type LocalConfig struct {
 	EtcdClass                            string
 	EtcdSizeGi, EtcdReplicas             int
 	EtcdImage, ControllerImage           string
-	RegistryStorage                      string
-	RegistryClass, RegistrySize          string
-	RegistryAccessMode                   string
+	// BusyboxImage and AWSCLIImage are anka:etcd.busyboxImage and
+	// anka:etcd.awsCliImage (the backup's images on real nodes).
+	BusyboxImage, AWSCLIImage   string
+	RegistryStorage             string
+	RegistryClass, RegistrySize string
+	RegistryAccessMode          string
 }
 
 // StandIns are the stand-ins this config needs.
@@ -93,6 +96,8 @@ func LoadLocalConfig(root string) (LocalConfig, *workspace.ProjectStack, error) 
 		etcdCfg struct {
 			VolumeSizeGi, Replicas int
 			Image                  string
+			Busybox                string `json:"busyboxImage"`
+			AWSCLI                 string `json:"awsCliImage"`
 		}
 		ctrl struct{ Image string }
 		reg  struct {
@@ -128,6 +133,8 @@ func LoadLocalConfig(root string) (LocalConfig, *workspace.ProjectStack, error) 
 	c.EtcdSizeGi = orInt(etcdCfg.VolumeSizeGi, etcd.DefaultVolumeSizeGi)
 	c.EtcdReplicas = orInt(etcdCfg.Replicas, 3)
 	c.EtcdImage = or(etcdCfg.Image, etcd.DefaultImage)
+	c.BusyboxImage = or(etcdCfg.Busybox, etcd.DefaultBusyboxImage)
+	c.AWSCLIImage = or(etcdCfg.AWSCLI, etcd.DefaultAWSCLIImage)
 	c.ControllerImage = or(ctrl.Image, buildcloud.DefaultControllerImage)
 	c.RegistryStorage = reg.Storage
 	c.RegistryClass, c.RegistrySize = reg.PVC.StorageClass, or(reg.PVC.Size, "500Gi")
@@ -394,14 +401,23 @@ func (r *Result) String() string {
 
 // collector gathers steps and error diagnostics from the engine's events.
 type collector struct {
-	ch   chan events.EngineEvent
-	done chan struct{}
-	mu   sync.Mutex
-	res  *Result
+	ch    chan events.EngineEvent
+	done  chan struct{}
+	mu    sync.Mutex
+	res   *Result
+	start time.Time
+}
+
+// begin starts `pulumi <kind>`: it prints the run's header to the progress
+// stream and returns the collector for its events.
+func (s *Stack) begin(kind string) *collector {
+	c := newCollector(kind)
+	fmt.Fprintf(s.opts.Progress, "\n=== pulumi %s (%s)\n", kind, c.start.Format(time.TimeOnly))
+	return c
 }
 
 func newCollector(kind string) *collector {
-	c := &collector{ch: make(chan events.EngineEvent, 64), done: make(chan struct{}), res: &Result{Kind: kind, Counts: map[string]int{}}}
+	c := &collector{ch: make(chan events.EngineEvent, 64), done: make(chan struct{}), res: &Result{Kind: kind, Counts: map[string]int{}}, start: time.Now()}
 	go func() {
 		defer close(c.done)
 		for ev := range c.ch {
@@ -439,7 +455,7 @@ func newCollector(kind string) *collector {
 
 // finish waits for the event stream to end (the Automation API closes it
 // once the CLI exits) and returns the result.
-func (c *collector) finish(start time.Time, err error) (*Result, error) {
+func (c *collector) finish(err error) (*Result, error) {
 	if err == nil {
 		<-c.done
 	} else {
@@ -450,25 +466,32 @@ func (c *collector) finish(start time.Time, err error) (*Result, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.res.Duration = time.Since(start)
+	c.res.Duration = time.Since(c.start)
 	if err != nil && len(c.res.Errors) > 0 {
 		err = fmt.Errorf("%s failed: %s\n(engine: %w)", c.res.Kind, strings.Join(c.res.Errors, "\n"), err)
 	}
 	return c.res, err
 }
 
+// runOptions are the options of every run, in the option type of its
+// command (optpreview, optup, optdestroy): c's event stream, the engine's
+// progress and error progress to StackOptions.Progress, and --diff with
+// StackOptions.Diff where the command takes diff.
+func runOptions[O any](s *Stack, c *collector, eventStreams func(...chan<- events.EngineEvent) O,
+	progressStreams, errorProgressStreams func(...io.Writer) O, diff func() O) []O {
+	opts := []O{eventStreams(c.ch), progressStreams(s.opts.Progress), errorProgressStreams(s.opts.Progress)}
+	if diff != nil && s.opts.Diff {
+		opts = append(opts, diff())
+	}
+	return opts
+}
+
 // Preview runs `pulumi preview` (--diff with StackOptions.Diff).
 func (s *Stack) Preview(ctx context.Context) (*Result, error) {
-	c := newCollector("preview")
-	start := time.Now()
-	fmt.Fprintf(s.opts.Progress, "\n=== pulumi preview (%s)\n", start.Format(time.TimeOnly))
-	opts := []optpreview.Option{optpreview.EventStreams(c.ch),
-		optpreview.ProgressStreams(s.opts.Progress), optpreview.ErrorProgressStreams(s.opts.Progress)}
-	if s.opts.Diff {
-		opts = append(opts, optpreview.Diff())
-	}
-	pr, err := s.Stack.Preview(ctx, opts...)
-	res, err := c.finish(start, err)
+	c := s.begin("preview")
+	pr, err := s.Stack.Preview(ctx, runOptions(s, c,
+		optpreview.EventStreams, optpreview.ProgressStreams, optpreview.ErrorProgressStreams, optpreview.Diff)...)
+	res, err := c.finish(err)
 	for op, n := range pr.ChangeSummary {
 		res.Counts[string(op)] = n
 	}
@@ -477,37 +500,32 @@ func (s *Stack) Preview(ctx context.Context) (*Result, error) {
 
 // Up runs `pulumi up --yes --skip-preview` (--diff with StackOptions.Diff).
 func (s *Stack) Up(ctx context.Context) (*Result, error) {
-	c := newCollector("up")
-	start := time.Now()
-	fmt.Fprintf(s.opts.Progress, "\n=== pulumi up (%s)\n", start.Format(time.TimeOnly))
-	opts := []optup.Option{optup.EventStreams(c.ch),
-		optup.ProgressStreams(s.opts.Progress), optup.ErrorProgressStreams(s.opts.Progress)}
-	if s.opts.Diff {
-		opts = append(opts, optup.Diff())
-	}
-	ur, err := s.Stack.Up(ctx, opts...)
-	res, err := c.finish(start, err)
-	if ur.Summary.ResourceChanges != nil {
-		for op, n := range *ur.Summary.ResourceChanges {
-			res.Counts[op] = n
-		}
-	}
+	c := s.begin("up")
+	ur, err := s.Stack.Up(ctx, runOptions(s, c,
+		optup.EventStreams, optup.ProgressStreams, optup.ErrorProgressStreams, optup.Diff)...)
+	res, err := c.finish(err)
+	res.count(ur.Summary.ResourceChanges)
 	res.Outputs = ur.Outputs
 	return res, err
 }
 
 // Destroy runs `pulumi destroy --yes`.
 func (s *Stack) Destroy(ctx context.Context) (*Result, error) {
-	c := newCollector("destroy")
-	start := time.Now()
-	fmt.Fprintf(s.opts.Progress, "\n=== pulumi destroy (%s)\n", start.Format(time.TimeOnly))
-	dr, err := s.Stack.Destroy(ctx, optdestroy.EventStreams(c.ch),
-		optdestroy.ProgressStreams(s.opts.Progress), optdestroy.ErrorProgressStreams(s.opts.Progress))
-	res, err := c.finish(start, err)
-	if dr.Summary.ResourceChanges != nil {
-		for op, n := range *dr.Summary.ResourceChanges {
-			res.Counts[op] = n
-		}
-	}
+	c := s.begin("destroy")
+	dr, err := s.Stack.Destroy(ctx, runOptions(s, c,
+		optdestroy.EventStreams, optdestroy.ProgressStreams, optdestroy.ErrorProgressStreams, nil)...)
+	res, err := c.finish(err)
+	res.count(dr.Summary.ResourceChanges)
 	return res, err
+}
+
+// count adds an update's summary of resource changes (nil when the
+// engine reported none) to the counts.
+func (r *Result) count(changes *map[string]int) {
+	if changes == nil {
+		return
+	}
+	for op, n := range *changes {
+		r.Counts[op] = n
+	}
 }

@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 )
 
@@ -28,6 +30,12 @@ type StandIns struct {
 	// claim (anka:registry.pvc.*): an RWX volume, as EFS or an NFS server
 	// would give, in a class of its own.
 	RegistryClass, RegistrySize, RegistryAccessMode string
+	// HostDir, when set, backs the volumes with directories under it on
+	// this machine, for real nodes (ANKA_LOCAL_NODES=real) that mount what
+	// they are given: a local volume per etcd PV, a hostPath shared by the
+	// Registry pods (the same directory on every node of this one machine,
+	// as an RWX file system would be). Empty: paths nothing mounts (KWOK).
+	HostDir string
 }
 
 // Names of the stand-in objects.
@@ -81,7 +89,14 @@ func (k *Kube) EnsureStandIns(ctx context.Context, s StandIns) ([]string, error)
 			// What the EBS CSI driver provisions for a WaitForFirstConsumer
 			// claim: a zonal RWO volume pinned to its zone, Retain (the
 			// class's reclaimPolicy). A local path stands for the disk: KWOK
-			// mounts nothing.
+			// mounts nothing, a real node mounts the directory.
+			path := "/mnt/anka-etcd/" + name
+			if s.HostDir != "" {
+				path = filepath.Join(s.HostDir, name)
+				if err := os.MkdirAll(path, 0o700); err != nil {
+					return created, err
+				}
+			}
 			err := create("/api/v1/persistentvolumes", "PersistentVolume/"+name, map[string]any{
 				"apiVersion": "v1", "kind": "PersistentVolume",
 				"metadata": map[string]any{"name": name, "labels": labels},
@@ -91,7 +106,7 @@ func (k *Kube) EnsureStandIns(ctx context.Context, s StandIns) ([]string, error)
 					"accessModes":                   []any{"ReadWriteOnce"},
 					"volumeMode":                    "Filesystem",
 					"persistentVolumeReclaimPolicy": "Retain",
-					"local":                         map[string]any{"path": "/mnt/anka-etcd/" + name},
+					"local":                         map[string]any{"path": path},
 					"nodeAffinity": map[string]any{"required": map[string]any{"nodeSelectorTerms": []any{
 						map[string]any{"matchExpressions": []any{map[string]any{"key": ZoneLabel, "operator": "In", "values": []any{z}}}},
 					}}},
@@ -114,16 +129,25 @@ func (k *Kube) EnsureStandIns(ctx context.Context, s StandIns) ([]string, error)
 		}); err != nil {
 			return created, err
 		}
+		spec := map[string]any{
+			"storageClassName":              s.RegistryClass,
+			"capacity":                      map[string]any{"storage": s.RegistrySize},
+			"accessModes":                   []any{s.RegistryAccessMode},
+			"persistentVolumeReclaimPolicy": "Retain",
+			"nfs":                           map[string]any{"server": "registry-nfs.local.test", "path": "/anka-registry"},
+		}
+		if s.HostDir != "" {
+			dir := filepath.Join(s.HostDir, RegistryPV)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return created, err
+			}
+			delete(spec, "nfs")
+			spec["hostPath"] = map[string]any{"path": dir, "type": "Directory"}
+		}
 		if err := create("/api/v1/persistentvolumes", "PersistentVolume/"+RegistryPV, map[string]any{
 			"apiVersion": "v1", "kind": "PersistentVolume",
 			"metadata": map[string]any{"name": RegistryPV, "labels": labels},
-			"spec": map[string]any{
-				"storageClassName":              s.RegistryClass,
-				"capacity":                      map[string]any{"storage": s.RegistrySize},
-				"accessModes":                   []any{s.RegistryAccessMode},
-				"persistentVolumeReclaimPolicy": "Retain",
-				"nfs":                           map[string]any{"server": "registry-nfs.local.test", "path": "/anka-registry"},
-			},
+			"spec":     spec,
 		}); err != nil {
 			return created, err
 		}

@@ -31,6 +31,16 @@ type storageClassObj struct {
 // harness's collector does not keep.
 func (e *env) previewWarnings(t *testing.T) (*Result, []string) {
 	t.Helper()
+	r, warnings, err := e.previewEvents()
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	return r, warnings
+}
+
+// previewEvents is previewWarnings for a preview that may fail: the steps
+// and warnings seen, and the engine's error.
+func (e *env) previewEvents() (*Result, []string, error) {
 	ch := make(chan events.EngineEvent, 64)
 	var (
 		mu       sync.Mutex
@@ -66,12 +76,9 @@ func (e *env) previewWarnings(t *testing.T) (*Result, []string) {
 		case <-time.After(5 * time.Second):
 		}
 	}
-	if err != nil {
-		t.Fatalf("preview: %v", err)
-	}
 	mu.Lock()
 	defer mu.Unlock()
-	return &Result{Kind: "preview", Steps: steps}, warnings
+	return &Result{Kind: "preview", Steps: steps}, warnings, err
 }
 
 // storageChangeKeepsStatefulSet: changing anka:storage.etcd.iops and
@@ -103,7 +110,7 @@ func (e *env) storageChangeKeepsStatefulSet(t *testing.T) {
 
 	noReplace := func(r *Result) {
 		t.Helper()
-		for _, s := range r.Find(typeStatefulSet, "etcd") {
+		for _, s := range r.Find(typeStatefulSet, "etcd-members") {
 			t.Logf("%s: %s", r.Kind, s)
 			if s.Op != "same" && s.Op != "update" {
 				t.Errorf("%s: the etcd StatefulSet must stay (same or update in place), got %s", r.Kind, s)
@@ -145,11 +152,7 @@ func (e *env) storageChangeKeepsStatefulSet(t *testing.T) {
 		}
 	}
 
-	up, err := e.stack.Up(ctx)
-	e.timed(up)
-	if err != nil {
-		t.Fatalf("up after changing anka:storage.etcd.iops/throughputMiBps: %v", err)
-	}
+	up := e.run(t, "up after changing anka:storage.etcd.iops/throughputMiBps", e.stack.Up)
 	t.Log(up)
 	noReplace(up)
 
@@ -181,14 +184,6 @@ func (e *env) storageChangeKeepsStatefulSet(t *testing.T) {
 	}
 	e.sameVolumes(t, "after the storage change", before, e.snapshot(t))
 
-	again, err := e.stack.Preview(ctx)
-	e.timed(again)
-	if err != nil {
-		t.Fatalf("preview after the storage change: %v", err)
-	}
-	if !again.NoChanges() {
-		for _, c := range again.Changes() {
-			t.Errorf("preview after the storage change is not empty: %s", c)
-		}
-	}
+	again := e.run(t, "preview after the storage change", e.stack.Preview)
+	assertNoChanges(t, again, "preview after the storage change")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/testlog"
 )
 
 // Pulumi types of the resources the checks single out.
@@ -21,6 +22,7 @@ const (
 	typePVC          = "kubernetes:core/v1:PersistentVolumeClaim"
 	typeStorageClass = "kubernetes:storage.k8s.io/v1:StorageClass"
 	typeNamespace    = "kubernetes:core/v1:Namespace"
+	typeService      = "kubernetes:core/v1:Service"
 )
 
 // Images the update scenario switches to: other pinned tags of the same
@@ -46,6 +48,27 @@ type env struct {
 func (e *env) timed(r *Result) {
 	if r != nil {
 		e.timings = append(e.timings, r.String())
+	}
+}
+
+// run runs op, the stack's Up or Preview, records its timing and ends the
+// test when it fails, naming the run by what.
+func (e *env) run(t *testing.T, what string, op func(context.Context) (*Result, error)) *Result {
+	t.Helper()
+	r, err := op(e.ctx)
+	e.timed(r)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return r
+}
+
+// assertNoChanges fails the test for each change r made or plans, what
+// naming the run.
+func assertNoChanges(t *testing.T, r *Result, what string) {
+	t.Helper()
+	for _, c := range r.Changes() {
+		t.Errorf("%s is not empty: %s", what, c)
 	}
 }
 
@@ -79,10 +102,16 @@ func TestLocalWorkload(t *testing.T) {
 	t.Cleanup(func() {
 		engineLog.Close()
 		if t.Failed() {
-			keep := filepath.Join(os.TempDir(), "anka-integration-last")
-			os.RemoveAll(keep)
-			if err := os.CopyFS(keep, os.DirFS(tmp)); err == nil {
+			// into the run's log directory (scripts/test.sh's per-run $ANKA_TEST_LOGS), never a fixed path
+			// that a concurrent run would overwrite
+			keep, err := testlog.Dir(t.Name())
+			if err == nil {
+				err = os.CopyFS(keep, os.DirFS(tmp))
+			}
+			if err == nil {
 				t.Logf("logs kept in %s (engine.log; cluster/logs/*.log)", keep)
+			} else {
+				t.Logf("keeping logs: %v", err)
 			}
 		}
 	})
@@ -145,6 +174,9 @@ func TestLocalWorkload(t *testing.T) {
 	t.Run("EKSNodeShapes", e.eksNodeShapes)
 	t.Run("EKSNodeShapesProd", e.eksNodeShapesProd)
 	t.Run("StorageChangeKeepsStatefulSet", e.storageChangeKeepsStatefulSet)
+	t.Run("EdgeSchemeChangeUpdatesInPlace", e.edgeSchemeChangeUpdatesInPlace)
+	t.Run("StorageClassRenameRefused", e.storageClassRenameRefused)
+	t.Run("MonitoringNeedsTheOperatorCRDs", e.monitoringNeedsTheOperatorCRDs)
 }
 
 func (e *env) need(t *testing.T) {
@@ -158,21 +190,13 @@ func (e *env) need(t *testing.T) {
 // resource accepted by the API server, the provider's await logic reaches
 // ready), and a preview right after is empty.
 func (e *env) previewUpNoop(t *testing.T) {
-	pre, err := e.stack.Preview(e.ctx)
-	e.timed(pre)
-	if err != nil {
-		t.Fatalf("preview: %v", err)
-	}
+	pre := e.run(t, "preview", e.stack.Preview)
 	t.Log(pre)
 	if n := pre.Counts["create"]; n < 30 || n != len(pre.Steps) {
 		t.Errorf("preview of a new stack: want every step a create, got %v over %d steps", pre.Counts, len(pre.Steps))
 	}
 
-	up, err := e.stack.Up(e.ctx)
-	e.timed(up)
-	if err != nil {
-		t.Fatalf("up: %v", err)
-	}
+	up := e.run(t, "up", e.stack.Up)
 	t.Log(up)
 	for _, s := range up.Slowest(5) {
 		t.Logf("  slowest: %s", s)
@@ -221,17 +245,9 @@ func (e *env) previewUpNoop(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	again, err := e.stack.Preview(e.ctx)
-	e.timed(again)
-	if err != nil {
-		t.Fatalf("second preview: %v", err)
-	}
+	again := e.run(t, "second preview", e.stack.Preview)
 	t.Log(again)
-	if !again.NoChanges() {
-		for _, c := range again.Changes() {
-			t.Errorf("preview right after up is not empty: %s", c)
-		}
-	}
+	assertNoChanges(t, again, "preview right after up")
 }
 
 // schedulerSpread: the real scheduler put the etcd members in three zones,
@@ -464,7 +480,7 @@ func checkNoReplace(t *testing.T, r *Result) {
 		}
 		t.Errorf("%s: %s must be updated in place, not %s", r.Kind, s.Name, s)
 	}
-	for _, want := range []struct{ typ, name string }{{typeStatefulSet, "etcd"}, {typeDeployment, "anka-controller-registry"}} {
+	for _, want := range []struct{ typ, name string }{{typeStatefulSet, "etcd-members"}, {typeDeployment, "anka-controller-registry"}} {
 		steps := r.Find(want.typ, want.name)
 		if len(steps) != 1 || steps[0].Op != "update" {
 			t.Errorf("%s: %s %s: want exactly one update step, got %v", r.Kind, want.typ, want.name, steps)
@@ -498,19 +514,11 @@ func (e *env) imageChangeUpdates(t *testing.T) {
 	if err := e.stack.Set(ctx, "anka:controller.image", otherControllerImage); err != nil {
 		t.Fatal(err)
 	}
-	pre, err := e.stack.Preview(ctx)
-	e.timed(pre)
-	if err != nil {
-		t.Fatalf("preview: %v", err)
-	}
+	pre := e.run(t, "preview", e.stack.Preview)
 	t.Log(pre)
 	checkNoReplace(t, pre)
 
-	up, err := e.stack.Up(ctx)
-	e.timed(up)
-	if err != nil {
-		t.Fatalf("up: %v", err)
-	}
+	up := e.run(t, "up", e.stack.Up)
 	t.Log(up)
 	checkNoReplace(t, up)
 
@@ -591,11 +599,7 @@ func (e *env) destroyKeepsVolumes(t *testing.T) {
 	}
 	e.sameVolumes(t, "after destroy", before, e.snapshot(t))
 
-	up, err := e.stack.Up(ctx)
-	e.timed(up)
-	if err != nil {
-		t.Fatalf("second up after destroy: %v", err)
-	}
+	up := e.run(t, "second up after destroy", e.stack.Up)
 	t.Log(up)
 	e.sameVolumes(t, "after the second up", before, e.snapshot(t))
 	pods, err := e.kube.Pods(ctx, ns, "app.kubernetes.io/name=etcd")
@@ -608,14 +612,6 @@ func (e *env) destroyKeepsVolumes(t *testing.T) {
 		}
 		t.Logf("%s on its old volume %s", p, before.volumes["data-"+p.Metadata.Name])
 	}
-	again, err := e.stack.Preview(ctx)
-	e.timed(again)
-	if err != nil {
-		t.Fatalf("preview after the second up: %v", err)
-	}
-	if !again.NoChanges() {
-		for _, c := range again.Changes() {
-			t.Errorf("preview after the second up is not empty: %s", c)
-		}
-	}
+	again := e.run(t, "preview after the second up", e.stack.Preview)
+	assertNoChanges(t, again, "preview after the second up")
 }

@@ -57,7 +57,12 @@
 //     propagation, so it waits for the pods' grace too).
 package drain
 
-import "time"
+import (
+	"time"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
 // MaxDeregistrationDelaySeconds is the largest target group
 // deregistration_delay.timeout_seconds AWS accepts, for ALBs and NLBs (range
@@ -207,6 +212,19 @@ type Timeouts struct {
 func (r Rollout) Timeouts() Timeouts {
 	await := Duration(r.AwaitSeconds())
 	return Timeouts{Create: await, Update: await, Delete: Duration(r.DeleteSeconds())}
+}
+
+// Strategy is the Deployment strategy the rollout assumes: a rolling update
+// of one pod at a time and no surge, since with required anti-affinity a
+// surge pod may find no free node.
+func (r Rollout) Strategy() appsv1.DeploymentStrategyArgs {
+	return appsv1.DeploymentStrategyArgs{
+		Type: pulumi.String("RollingUpdate"),
+		RollingUpdate: appsv1.RollingUpdateDeploymentArgs{
+			MaxSurge:       pulumi.Int(0),
+			MaxUnavailable: pulumi.Int(1),
+		},
+	}
 }
 
 // Duration formats seconds as a Go duration string, e.g. "3h46m30s".

@@ -128,6 +128,18 @@ func (d *directive) headers() map[string]string {
 	return h
 }
 
+// last returns the last direct child named name that match accepts, or
+// nil.
+func (d *directive) last(name string, match func(*directive) bool) *directive {
+	var found *directive
+	for _, c := range d.all(name) {
+		if match(c) {
+			found = c
+		}
+	}
+	return found
+}
+
 // serverNamed returns the http server whose server_name is name.
 func serverNamed(t *testing.T, http *directive, name string) *directive {
 	t.Helper()

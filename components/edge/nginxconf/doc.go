@@ -22,12 +22,17 @@
 //
 //   - Large transfers stream: no body size limit, no request or response
 //     buffering, no temp files, HTTP/1.1 keepalive to the upstreams, and
-//     timeouts long enough for multi-hour template pushes (floor 900 s).
-//   - Identity headers are NGINX's alone: Ssl-Client-Verify, Ssl-Client-Cert,
-//     the subject header and X-Forwarded-* are set on every proxied request,
-//     replacing whatever the client sent under any letter case, and header
-//     names with underscores are dropped (the Controller and Registry trust
-//     these headers without checking the certificate themselves).
+//     transfer timeouts long enough for multi-hour template pushes (floor
+//     900 s); keep-alive, which cannot cut a transfer, stays short (75 s).
+//   - Identity headers are NGINX's alone (ProxyHeaders): Ssl-Client-Verify,
+//     Ssl-Client-Cert, Ssl-Client-Subject-Dn, Ssl-Client-Issuer-Dn, the
+//     subject header, X-Real-Ip and X-Forwarded-* are set on every proxied
+//     request and Forwarded and X-Original-Forwarded-For blanked, replacing
+//     whatever the client sent under any letter case, and header names with
+//     underscores are dropped (the Controller and Registry trust these
+//     headers without checking the certificate themselves).
+//   - TLS 1.2 only with ECDHE and AEAD (Mozilla "intermediate"), and a
+//     client chain of at most one CA below the trust anchor by default.
 //   - A plain-HTTP /healthz for the NLB and kubelet probes that never reaches
 //     an upstream.
 //   - Every writable path (pid, logs, temp dirs) is configurable, so NGINX runs

@@ -21,7 +21,7 @@ func TestIngressNginxAnnotationsWithDefaults(t *testing.T) {
 		"nginx.ingress.kubernetes.io/proxy-send-timeout":                    "3600",
 		"nginx.ingress.kubernetes.io/auth-tls-verify-client":                "on",
 		"nginx.ingress.kubernetes.io/auth-tls-secret":                       "anka/anka-edge-client-ca",
-		"nginx.ingress.kubernetes.io/auth-tls-verify-depth":                 "2",
+		"nginx.ingress.kubernetes.io/auth-tls-verify-depth":                 "1",
 		"nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream": "true",
 	}, nginxconf.IngressNginxAnnotations(minimal()))
 }

@@ -1,7 +1,8 @@
 package nginxconf_test
 
-// Tests against a real nginx binary ($NGINX_BIN or /usr/sbin/nginx). Without
-// one they skip, unless ANKA_REQUIRE_NGINX=1 (CI), where they fail. When run
+// Tests against a real nginx binary (realtool.NGINX: $NGINX_BIN, PATH,
+// /usr/sbin/nginx). Without one they skip, unless ANKA_REQUIRE_NGINX=1 (CI),
+// where they fail. When run
 // as root, NGINX runs as uid 65534 with everything it writes under a
 // t.TempDir() prefix, like the non-root edge container.
 
@@ -27,25 +28,12 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf/internal/nginxtest"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 )
-
-const envRequireNGINX = "ANKA_REQUIRE_NGINX"
-
-func nginxBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := nginxtest.FindBinary()
-	if err != nil {
-		if os.Getenv(envRequireNGINX) == "1" {
-			t.Fatalf("%s=1 but %v", envRequireNGINX, err)
-		}
-		t.Skipf("skipping real-NGINX test: %v", err)
-	}
-	return bin
-}
 
 func startHarness(t *testing.T, opts nginxtest.Options) *nginxtest.Harness {
 	t.Helper()
-	opts.Bin = nginxBinary(t)
+	opts.Bin = realtool.NGINX.Require(t)
 	opts.Dir = t.TempDir()
 	h, err := nginxtest.Start(opts)
 	require.NoError(t, err)
@@ -60,37 +48,217 @@ func startHarness(t *testing.T, opts nginxtest.Options) *nginxtest.Harness {
 
 func arrived(h *nginxtest.Harness) int { return h.Controller.Arrived() + h.Registry.Arrived() }
 
+// NGINX's error pages for a refused client certificate (ssl_verify_client
+// on): NGINX completes the TLS handshake, then answers 400 with one of these
+// titles (ngx_http_special_response.c), and logs the reason at info level.
+const (
+	pageNoCert   = "<title>400 No required SSL certificate was sent</title>"
+	pageBadCert  = "<title>400 The SSL certificate error</title>"
+	pageBadReq   = "<title>400 Bad Request</title>"
+	pageSignedBy = "<center>nginx</center>" // server_tokens off: no version
+)
+
+// requireRefused checks that r is NGINX's own 400 page with the given title
+// (not a transport error, a crash or another server), that the reason is in
+// NGINX's error log, and that no upstream saw a request since before.
+func requireRefused(t *testing.T, h *nginxtest.Harness, r nginxtest.Result, page, logReason string, before int) {
+	t.Helper()
+	require.NoError(t, r.Err, "NGINX answers the refusal over HTTP, it does not drop the connection")
+	assert.Equal(t, http.StatusBadRequest, r.Status)
+	assert.Contains(t, r.Body, page, "NGINX's error page")
+	assert.Contains(t, r.Body, pageSignedBy, "served by NGINX itself")
+	assert.NotContains(t, r.Body, `"upstream"`, "not an upstream's reply")
+	assert.Eventually(t, func() bool { return strings.Contains(h.NGINX.ErrorLog(), logReason) }, 5*time.Second, 50*time.Millisecond,
+		"NGINX logs the reason %q", logReason)
+	assert.Equal(t, before, arrived(h), "the upstream never saw the request")
+}
+
 func TestNGINXRealRefusesClientsWithoutAValidCertificate(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, nginxtest.Options{})
 	ctx := context.Background()
 	cases := []struct {
-		name     string
-		cert     *tls.Certificate
-		wantBody string
+		name      string
+		cert      *tls.Certificate
+		page      string
+		logReason string
 	}{
-		{"a client without a certificate is refused", nil, "No required SSL certificate was sent"},
-		{"a certificate from another CA is refused", &h.PKI.OtherCA, "The SSL certificate error"},
-		{"an expired certificate from the right CA is refused", &h.PKI.Expired, "The SSL certificate error"},
+		{"a client without a certificate is refused", nil, pageNoCert, "client sent no required SSL certificate"},
+		{"a certificate from another CA is refused", &h.PKI.OtherCA, pageBadCert, "client SSL certificate verify error: (21:unable to verify the first certificate)"},
+		{"an expired certificate from the right CA is refused", &h.PKI.Expired, pageBadCert, "client SSL certificate verify error: (10:certificate has expired)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, host := range []string{nginxtest.ControllerHost, nginxtest.RegistryHost} {
 				before := arrived(h)
-				size := int64(1 << 20)
+				// A small body: NGINX answers before reading it, and a body
+				// larger than the socket buffers would turn the answer into
+				// a reset on the client's side.
+				const size = 4 << 10
 				r := nginxtest.Send(ctx, h.Client(tc.cert), http.MethodPut, h.URL(host, "/api/v1/template"),
 					nginxtest.NewBody(3, size), size, "refused", nil)
-				if r.Err == nil {
-					assert.Equal(t, http.StatusBadRequest, r.Status, host)
-					assert.Contains(t, r.Body, tc.wantBody, host)
-					t.Logf("%s: HTTP %d %q", host, r.Status, firstLine(r.Body, tc.wantBody))
-				} else {
-					t.Logf("%s: refused at the TLS layer: %v", host, r.Err)
-				}
-				assert.Equal(t, before, arrived(h), "%s: the upstream never saw the request", host)
+				requireRefused(t, h, r, tc.page, tc.logReason, before)
 			}
 		})
 	}
+}
+
+func TestNGINXRealRefusesAClientChainDeeperThanTheVerifyDepth(t *testing.T) {
+	t.Parallel()
+	// The default depth (1) is what a dedicated client-issuing CA needs;
+	// OpenSSL counts the CA certificates between the client certificate
+	// and the trust anchor, the client-supplied ones included.
+	h := startHarness(t, nginxtest.Options{})
+	require.Contains(t, h.Conf, "ssl_verify_depth 1;")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name          string
+		intermediates int
+		refused       bool
+	}{
+		{"a certificate the trusted CA issued itself is accepted", 0, false},
+		{"a certificate with one client-supplied intermediate under the trusted CA is accepted", 1, false},
+		{"a certificate with two client-supplied intermediates under the trusted CA is refused", 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cert, err := h.PKI.Chain(tc.intermediates)
+			require.NoError(t, err)
+			require.Len(t, cert.Certificate, 1+tc.intermediates, "the client sends its intermediates")
+			before := arrived(h)
+			id := fmt.Sprintf("chain-%d", tc.intermediates)
+			r := nginxtest.Send(ctx, h.Client(&cert), http.MethodGet, h.URL(nginxtest.ControllerHost, "/"), nil, 0, id, nil)
+			if tc.refused {
+				// OpenSSL stops building the chain at the depth limit, so it
+				// never reaches the trust anchor.
+				requireRefused(t, h, r, pageBadCert, "client SSL certificate verify error: (20:unable to get local issuer certificate)", before)
+				return
+			}
+			require.NoError(t, r.Err)
+			require.Equal(t, http.StatusOK, r.Status, r.Body)
+			seen, err := h.Controller.Wait(id, 5*time.Second)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"SUCCESS"}, seen.Header.Values("Ssl-Client-Verify"))
+			assert.Equal(t, []string{"CN=anka-node-chained,OU=builders,O=Anka Test"}, seen.Header.Values("Ssl-Client-Subject-Dn"))
+		})
+	}
+	t.Run("the same two-intermediate chain passes at depth 2, so the depth is what refuses it", func(t *testing.T) {
+		h2 := startHarness(t, nginxtest.Options{Modify: func(s *nginxconf.Settings) { s.ClientVerifyDepth = 2 }})
+		cert, err := h2.PKI.Chain(2)
+		require.NoError(t, err)
+		r := nginxtest.Send(ctx, h2.Client(&cert), http.MethodGet, h2.URL(nginxtest.ControllerHost, "/"), nil, 0, "chain-2-depth-2", nil)
+		require.NoError(t, r.Err)
+		assert.Equal(t, http.StatusOK, r.Status, r.Body)
+	})
+}
+
+func TestNGINXRealTLS12OffersOnlyECDHEWithAEAD(t *testing.T) {
+	t.Parallel()
+	// An RSA server certificate, so that a static-RSA key exchange is
+	// possible at all and its refusal is the cipher list's doing.
+	h := startHarness(t, nginxtest.Options{ServerKey: nginxtest.ServerKeyRSA})
+	handshake := func(version uint16, suite uint16) (tls.ConnectionState, error) {
+		conf := h.TLSConfig(&h.PKI.Valid)
+		conf.ServerName = nginxtest.ControllerHost
+		conf.MinVersion, conf.MaxVersion = version, version
+		if suite != 0 {
+			conf.CipherSuites = []uint16{suite}
+		}
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", h.TLSAddr, conf)
+		if err != nil {
+			return tls.ConnectionState{}, err
+		}
+		defer conn.Close()
+		return conn.ConnectionState(), nil
+	}
+	for _, tc := range []struct {
+		suite   uint16
+		refused bool
+	}{
+		{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, true},    // AES128-GCM-SHA256: no forward secrecy
+		{tls.TLS_RSA_WITH_AES_256_GCM_SHA384, true},    // AES256-GCM-SHA384
+		{tls.TLS_RSA_WITH_AES_128_CBC_SHA, true},       // AES128-SHA
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, true}, // ECDHE-RSA-AES128-SHA: CBC with SHA-1
+		{tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, true}, // ECDHE-RSA-AES256-SHA
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, false},
+		{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, false},
+		{tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, false},
+	} {
+		name := tls.CipherSuiteName(tc.suite)
+		t.Run(name, func(t *testing.T) {
+			state, err := handshake(tls.VersionTLS12, tc.suite)
+			if !tc.refused {
+				require.NoError(t, err, "Mozilla intermediate's suite %s is offered", name)
+				assert.Equal(t, tc.suite, state.CipherSuite)
+				return
+			}
+			// NGINX's OpenSSL finds no shared cipher and sends a
+			// handshake_failure alert (RFC 8446 section 6.2).
+			require.Error(t, err, "TLS 1.2 with only %s must fail", name)
+			assert.Equal(t, "remote error: tls: handshake failure", err.Error(), "the server's alert, not a transport error")
+			assert.Eventually(t, func() bool { return strings.Contains(h.NGINX.ErrorLog(), "no shared cipher") }, 5*time.Second, 50*time.Millisecond)
+		})
+	}
+	t.Run("the refused suite is one this client can negotiate", func(t *testing.T) {
+		// Control: a Go TLS server with the same RSA key and only the
+		// static-RSA suite completes the handshake, so the refusal above is
+		// NGINX's cipher list, not the client.
+		pair, err := tls.LoadX509KeyPair(h.PKI.ServerCertFile, h.PKI.ServerKeyFile)
+		require.NoError(t, err)
+		// The weak suite on purpose: the control proves the client can
+		// negotiate what NGINX refuses.
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+			Certificates: []tls.Certificate{pair},
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}, //nolint:gosec // G402, deliberately
+			MaxVersion:   tls.VersionTLS12,
+		})
+		require.NoError(t, err)
+		defer ln.Close()
+		go func() {
+			c, err := ln.Accept()
+			if err == nil {
+				_ = c.(*tls.Conn).Handshake()
+				c.Close()
+			}
+		}()
+		conf := h.TLSConfig(nil)
+		conf.ServerName = nginxtest.ControllerHost
+		conf.MaxVersion, conf.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
+		conn, err := tls.Dial("tcp", ln.Addr().String(), conf)
+		require.NoError(t, err)
+		assert.Equal(t, tls.TLS_RSA_WITH_AES_128_GCM_SHA256, conn.ConnectionState().CipherSuite)
+		conn.Close()
+	})
+	t.Run("TLS 1.3 is offered", func(t *testing.T) {
+		state, err := handshake(tls.VersionTLS13, 0)
+		require.NoError(t, err)
+		assert.Equal(t, uint16(tls.VersionTLS13), state.Version)
+	})
+	t.Run("TLS 1.1 is refused with a protocol_version alert", func(t *testing.T) {
+		_, err := handshake(tls.VersionTLS11, 0)
+		require.Error(t, err)
+		assert.Equal(t, "remote error: tls: protocol version not supported", err.Error())
+	})
+}
+
+func TestNGINXRealRefusesEveryClientOnceTheCRLIsPastNextUpdate(t *testing.T) {
+	t.Parallel()
+	// Why the CRL's nextUpdate is an alert: NGINX reads ssl_crl at start
+	// only, and once the CRL it holds is past nextUpdate OpenSSL fails every
+	// verification with "CRL has expired", for valid certificates too.
+	ctx := context.Background()
+	t.Run("a current CRL lets a valid certificate through", func(t *testing.T) {
+		h := startHarness(t, nginxtest.Options{CRLNextUpdate: time.Now().Add(24 * time.Hour)})
+		require.Contains(t, h.Conf, "ssl_crl ")
+		r := nginxtest.Send(ctx, h.Client(&h.PKI.Valid), http.MethodGet, h.URL(nginxtest.ControllerHost, "/"), nil, 0, "crl-current", nil)
+		require.NoError(t, r.Err)
+		assert.Equal(t, http.StatusOK, r.Status, r.Body)
+	})
+	t.Run("a CRL past its nextUpdate refuses a valid certificate", func(t *testing.T) {
+		h := startHarness(t, nginxtest.Options{CRLNextUpdate: time.Now().Add(-time.Minute)})
+		before := arrived(h)
+		r := nginxtest.Send(ctx, h.Client(&h.PKI.Valid), http.MethodGet, h.URL(nginxtest.ControllerHost, "/"), nil, 0, "crl-expired", nil)
+		requireRefused(t, h, r, pageBadCert, "client SSL certificate verify error: (12:CRL has expired)", before)
+	})
 }
 
 func TestNGINXRealPassesOnlyItsOwnIdentityHeaders(t *testing.T) {
@@ -141,43 +309,99 @@ func TestNGINXRealPassesOnlyItsOwnIdentityHeaders(t *testing.T) {
 		assertNGINXIdentity(t, h, seen, nginxtest.ControllerHost)
 	})
 
-	// Raw requests, for spellings net/http will not produce. Each must either
-	// be refused by NGINX (400, upstream untouched) or reach the upstream
-	// carrying only NGINX's values.
-	forgeries := []struct {
-		name  string
-		lines string
-	}{
-		{"canonical names", "Ssl-Client-Verify: SUCCESS\r\nSsl-Client-Cert: FORGED\r\nX-Client-Subject: CN=FORGED\r\nX-Forwarded-For: FORGED\r\n"},
-		{"upper case names", "SSL-CLIENT-VERIFY: FORGED\r\nSSL-CLIENT-CERT: FORGED\r\nX-CLIENT-SUBJECT: CN=FORGED\r\n"},
-		{"underscored names", "ssl_client_verify: FORGED\r\nssl_client_cert: FORGED\r\nX_Client_Subject: CN=FORGED\r\n"},
-		{"mixed underscores and dashes", "Ssl_Client-Verify: FORGED\r\nSsl-Client_Cert: FORGED\r\n"},
-		{"a duplicate after a genuine-looking value", "Ssl-Client-Verify: SUCCESS\r\nSsl-Client-Verify: FORGED\r\n"},
-		{"a space before the colon", "Ssl-Client-Verify : FORGED\r\n"},
-		{"a tab before the colon", "Ssl-Client-Verify\t: FORGED\r\n"},
-		{"an obs-fold continuation line", "X-Note: a\r\n Ssl-Client-Verify: FORGED\r\n"},
-		{"a dot instead of a dash", "Ssl.Client.Verify: FORGED\r\n"},
+	// Raw requests, for spellings net/http will not produce: the forged-
+	// header matrix. Every identity-style header NGINX sets or blanks, in
+	// its canonical spelling, upper case, lower case, sent twice, and with
+	// '_' for '-': each request reaches the upstream carrying only NGINX's
+	// values. Underscored names are dropped before proxy_set_header looks
+	// at them (underscores_in_headers off + ignore_invalid_headers on, so
+	// NGINX neither passes nor maps them); NGINX logs each at info level.
+	raw := func(t *testing.T, id, lines string) (*http.Response, string, int) {
+		t.Helper()
+		before := arrived(h)
+		req := "GET /api/v1/status HTTP/1.1\r\nHost: " + nginxtest.ControllerHost + "\r\n" + lines +
+			nginxtest.HeaderRequestID + ": " + id + "\r\nConnection: close\r\n\r\n"
+		resp, body, err := h.RawRequest(valid, nginxtest.ControllerHost, req)
+		require.NoError(t, err)
+		return resp, body, before
 	}
-	for _, f := range forgeries {
-		t.Run("forged headers with "+f.name+" are dropped or refused", func(t *testing.T) {
-			id := "raw-" + strings.ReplaceAll(f.name, " ", "-")
-			before := arrived(h)
-			raw := "GET /api/v1/status HTTP/1.1\r\nHost: " + nginxtest.ControllerHost + "\r\n" + f.lines +
-				nginxtest.HeaderRequestID + ": " + id + "\r\nConnection: close\r\n\r\n"
-			resp, body, err := h.RawRequest(valid, nginxtest.ControllerHost, raw)
-			require.NoError(t, err)
-			switch resp.StatusCode {
-			case http.StatusOK:
+	forgedNames := []string{
+		"Ssl-Client-Verify", "Ssl-Client-Cert", "Ssl-Client-Subject-Dn", "Ssl-Client-Issuer-Dn", "X-Client-Subject",
+		"X-Real-Ip", "Forwarded", "X-Original-Forwarded-For", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+	}
+	for _, name := range forgedNames {
+		underscored := strings.ReplaceAll(name, "-", "_")
+		variants := []struct {
+			spelling string
+			lines    string
+		}{
+			{"canonical", name + ": FORGED\r\n"},
+			{"upper case", strings.ToUpper(name) + ": FORGED\r\n"},
+			{"lower case", strings.ToLower(name) + ": FORGED\r\n"},
+			{"sent twice", name + ": FORGED\r\n" + strings.ToLower(name) + ": FORGED-AGAIN\r\n"},
+			{"after a genuine-looking value", name + ": SUCCESS\r\n" + name + ": FORGED\r\n"},
+		}
+		if underscored != name {
+			variants = append(variants, []struct {
+				spelling string
+				lines    string
+			}{
+				{"with underscores", underscored + ": FORGED\r\n"},
+				{"with underscores in lower case", strings.ToLower(underscored) + ": FORGED\r\n"},
+			}...)
+		}
+		for _, v := range variants {
+			t.Run("a forged "+name+" "+v.spelling+" never reaches the upstream", func(t *testing.T) {
+				id := "forged-" + name + "-" + strings.ReplaceAll(v.spelling, " ", "-")
+				resp, body, _ := raw(t, id, v.lines)
+				require.Equal(t, http.StatusOK, resp.StatusCode, "NGINX passes the request with its own headers: %s", body)
 				seen, err := h.Controller.Wait(id, 5*time.Second)
 				require.NoError(t, err)
 				assertNGINXIdentity(t, h, seen, nginxtest.ControllerHost)
-				t.Logf("NGINX passed the request and replaced the forged headers")
-			case http.StatusBadRequest:
-				assert.Equal(t, before, arrived(h), "a refused request never reaches the upstream")
-				t.Logf("NGINX refused the request: HTTP 400 %s", firstLine(body, "400"))
-			default:
-				t.Fatalf("unexpected HTTP %d: %s", resp.StatusCode, body)
-			}
+				if strings.Contains(v.spelling, "underscores") {
+					assert.Eventually(t, func() bool {
+						return strings.Contains(strings.ToLower(h.NGINX.ErrorLog()), "client sent invalid header line: \""+strings.ToLower(underscored)+": forged")
+					}, 5*time.Second, 50*time.Millisecond, "NGINX dropped %s as an invalid header", underscored)
+				}
+			})
+		}
+	}
+
+	// Spellings NGINX refuses outright: HTTP 400 with its own error page,
+	// and nothing reaches an upstream.
+	for _, f := range []struct {
+		name  string
+		lines string
+	}{
+		{"a space before the colon", "Ssl-Client-Verify : FORGED\r\n"},
+		{"a tab before the colon", "Ssl-Client-Verify\t: FORGED\r\n"},
+		{"an obs-fold continuation line", "X-Note: a\r\n Ssl-Client-Verify: FORGED\r\n"},
+	} {
+		t.Run("a forged header with "+f.name+" is refused with 400", func(t *testing.T) {
+			resp, body, before := raw(t, "refused-"+strings.ReplaceAll(f.name, " ", "-"), f.lines)
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Contains(t, body, pageBadReq, "NGINX's error page")
+			assert.Contains(t, body, pageSignedBy)
+			assert.Equal(t, before, arrived(h), "a refused request never reaches the upstream")
+		})
+	}
+
+	// Spellings NGINX drops as invalid names: the request passes with
+	// NGINX's headers only.
+	for _, f := range []struct {
+		name  string
+		lines string
+	}{
+		{"mixed underscores and dashes", "Ssl_Client-Verify: FORGED\r\nSsl-Client_Cert: FORGED\r\nX-Real_Ip: FORGED\r\n"},
+		{"a dot instead of a dash", "Ssl.Client.Verify: FORGED\r\nSsl.Client.Subject.Dn: FORGED\r\n"},
+	} {
+		t.Run("a forged header with "+f.name+" is dropped", func(t *testing.T) {
+			id := "dropped-" + strings.ReplaceAll(f.name, " ", "-")
+			resp, body, _ := raw(t, id, f.lines)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			seen, err := h.Controller.Wait(id, 5*time.Second)
+			require.NoError(t, err)
+			assertNGINXIdentity(t, h, seen, nginxtest.ControllerHost)
 		})
 	}
 
@@ -230,24 +454,40 @@ func TestNGINXRealPassesOnlyItsOwnIdentityHeaders(t *testing.T) {
 	})
 }
 
+// validIssuer is the issuer DN of PKI.Valid as NGINX renders it
+// ($ssl_client_i_dn, RFC 2253).
+const validIssuer = "CN=Anka Test Client CA,O=Anka Test"
+
 // assertNGINXIdentity checks that the upstream saw exactly NGINX's identity
 // headers for the valid client certificate, under any spelling of the name,
-// and no forged value anywhere.
+// no header a client could have named with '_' or '.', the blanked headers
+// not at all, and no forged value anywhere.
 func assertNGINXIdentity(t *testing.T, h *nginxtest.Harness, seen nginxtest.Seen, host string) {
 	t.Helper()
 	got := map[string][]string{}
 	for k, vs := range seen.Header {
+		assert.NotContains(t, k, "_", "no underscored header reaches the upstream")
+		assert.NotContains(t, k, ".", "no dotted header reaches the upstream")
 		n := strings.NewReplacer("_", "-", ".", "-").Replace(strings.ToLower(k))
 		got[n] = append(got[n], vs...)
 		for _, v := range vs {
 			assert.NotContains(t, v, "FORGED", "header %s", k)
+			if k != "Ssl-Client-Verify" {
+				assert.NotEqual(t, "SUCCESS", v, "header %s: only NGINX's Ssl-Client-Verify says SUCCESS", k)
+			}
 		}
 	}
-	assert.Equal(t, []string{"SUCCESS"}, got["ssl-client-verify"])
+	assert.Equal(t, []string{"SUCCESS"}, seen.Header["Ssl-Client-Verify"], "Ssl-Client-Verify is NGINX's, exactly once")
+	delete(got, "ssl-client-verify")
 	assert.Equal(t, []string{nginxtest.ValidSubject}, got["x-client-subject"])
+	assert.Equal(t, []string{nginxtest.ValidSubject}, got["ssl-client-subject-dn"])
+	assert.Equal(t, []string{validIssuer}, got["ssl-client-issuer-dn"])
+	assert.Equal(t, []string{"127.0.0.1"}, got["x-real-ip"])
 	assert.Equal(t, []string{"127.0.0.1"}, got["x-forwarded-for"])
 	assert.Equal(t, []string{"https"}, got["x-forwarded-proto"])
 	assert.Equal(t, []string{host}, got["x-forwarded-host"])
+	assert.NotContains(t, got, "forwarded", "NGINX blanks Forwarded")
+	assert.NotContains(t, got, "x-original-forwarded-for", "NGINX blanks X-Original-Forwarded-For")
 	require.Len(t, got["ssl-client-cert"], 1)
 	escaped := got["ssl-client-cert"][0]
 	assert.NotContains(t, escaped, "\n", "the PEM is URL-encoded")
@@ -267,6 +507,8 @@ func TestNGINXRealOptionalMTLSStillOverwritesIdentityHeaders(t *testing.T) {
 	hdr := http.Header{
 		"Ssl-Client-Verify": {"SUCCESS"}, "Ssl-Client-Cert": {"FORGED"},
 		"X-Client-Subject": {"CN=FORGED"}, "ssl_client_verify": {"SUCCESS"},
+		"Ssl-Client-Subject-Dn": {"CN=FORGED"}, "Ssl-Client-Issuer-Dn": {"CN=FORGED"},
+		"X-Real-Ip": {"192.0.2.1"}, "Forwarded": {"for=192.0.2.1"}, "X-Original-Forwarded-For": {"192.0.2.1"},
 	}
 	r := nginxtest.Send(ctx, h.Client(nil), http.MethodGet, h.URL(nginxtest.ControllerHost, "/"), nil, 0, "optional-no-cert", hdr)
 	require.NoError(t, r.Err)
@@ -277,13 +519,16 @@ func TestNGINXRealOptionalMTLSStillOverwritesIdentityHeaders(t *testing.T) {
 	assert.Empty(t, seen.Header.Values("Ssl-Client-Cert"), "an empty value drops the header, and the client's copy with it")
 	assert.Empty(t, seen.Header.Values("X-Client-Subject"))
 	assert.Empty(t, seen.Header.Values("Ssl_client_verify"))
+	assert.Empty(t, seen.Header.Values("Ssl-Client-Subject-Dn"), "no certificate, no subject: the client's is dropped too")
+	assert.Empty(t, seen.Header.Values("Ssl-Client-Issuer-Dn"))
+	assert.Equal(t, []string{"127.0.0.1"}, seen.Header.Values("X-Real-Ip"))
+	assert.Empty(t, seen.Header.Values("Forwarded"))
+	assert.Empty(t, seen.Header.Values("X-Original-Forwarded-For"))
 
 	before := arrived(h)
 	r = nginxtest.Send(ctx, h.Client(&h.PKI.OtherCA), http.MethodGet, h.URL(nginxtest.ControllerHost, "/"), nil, 0, "optional-other-ca", nil)
-	if r.Err == nil {
-		assert.Equal(t, http.StatusBadRequest, r.Status, "optional still refuses a certificate it cannot verify")
-	}
-	assert.Equal(t, before, arrived(h))
+	// optional still refuses a certificate it cannot verify.
+	requireRefused(t, h, r, pageBadCert, "client SSL certificate verify error: (21:unable to verify the first certificate)", before)
 }
 
 func TestNGINXRealStreamsA4GiBUploadWithoutTempFilesOrMemoryGrowth(t *testing.T) {
@@ -502,16 +747,20 @@ func TestNGINXRealAppliesTheConfiguredTimeouts(t *testing.T) {
 			"client_body_timeout answers 408 (NGINX logs no error line for it); proxy_read_timeout answers 504")
 	})
 
-	t.Run("production defaults are far above NGINX's 60 s and at least the 900 s floor", func(t *testing.T) {
+	t.Run("production transfer timeouts are far above NGINX's 60 s and at least the 900 s floor; keep-alive is short", func(t *testing.T) {
 		conf, err := nginxconf.Render(minimal())
 		require.NoError(t, err)
 		http := parseConf(t, conf).one(t, "http")
-		for _, d := range []string{"client_body_timeout", "send_timeout", "keepalive_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
+		for _, d := range []string{"client_body_timeout", "send_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
 			secs, err := strconv.Atoi(strings.TrimSuffix(http.arg(t, d), "s"))
 			require.NoError(t, err)
 			assert.GreaterOrEqual(t, secs, nginxconf.MinTimeoutSeconds, d)
 			assert.GreaterOrEqual(t, secs, 15*60, d)
 		}
+		// keepalive_timeout runs only between requests (the case above shows
+		// NGINX closes an idle connection after it): it cannot cut a
+		// transfer, so it keeps NGINX's own 75 s.
+		assert.Equal(t, "75s", http.arg(t, "keepalive_timeout"))
 		s := minimal()
 		s.ProxyReadTimeoutSeconds = T
 		_, err = nginxconf.Render(s)
@@ -548,15 +797,6 @@ func TestNGINXRealAcceptsMaximumLengthHostnames(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	_, err = h.Controller.Wait("long", 5*time.Second)
 	assert.NoError(t, err, "a 253-character server_name routes to the controller")
-}
-
-func firstLine(body, containing string) string {
-	for _, l := range strings.Split(body, "\n") {
-		if strings.Contains(l, containing) {
-			return strings.TrimSpace(l)
-		}
-	}
-	return ""
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -45,6 +45,12 @@ func (v view) Listen(port int) string {
 	return net.JoinHostPort(v.ListenAddress, strconv.Itoa(port))
 }
 
+// TLS12Ciphers is ssl_ciphers.
+func (v view) TLS12Ciphers() string { return TLS12Ciphers }
+
+// ProxyHeaders are the proxy_set_header lines besides the subject header.
+func (v view) ProxyHeaders() []ProxyHeader { return ProxyHeaders() }
+
 // Servers lists the two proxied virtual hosts.
 func (v view) Servers() []server {
 	return []server{

@@ -45,7 +45,7 @@ func custom() nginxconf.Settings {
 		SendTimeoutSeconds:       4002,
 		ProxyReadTimeoutSeconds:  4003,
 		ProxySendTimeoutSeconds:  4004,
-		KeepaliveTimeoutSeconds:  4005,
+		KeepaliveTimeoutSeconds:  605,
 		ClientBodyBufferKiB:      512,
 		WorkerProcesses:          "3",
 		WorkerConnections:        2048,
@@ -92,12 +92,14 @@ func TestRenderWritesEachDirectiveWithTheConfiguredValue(t *testing.T) {
 		{"send_timeout comes from sendTimeoutSeconds", http, "send_timeout", "4002s"},
 		{"proxy_read_timeout comes from proxyReadTimeoutSeconds", http, "proxy_read_timeout", "4003s"},
 		{"proxy_send_timeout comes from proxySendTimeoutSeconds", http, "proxy_send_timeout", "4004s"},
-		{"keepalive_timeout comes from keepaliveTimeoutSeconds", http, "keepalive_timeout", "4005s"},
+		{"keepalive_timeout comes from keepaliveTimeoutSeconds", http, "keepalive_timeout", "605s"},
 		{"upstream requests use HTTP/1.1", http, "proxy_http_version", "1.1"},
 		{"request bodies stream unbuffered", http, "proxy_request_buffering", "off"},
 		{"responses stream unbuffered", http, "proxy_buffering", "off"},
 		{"responses never spool to a temp file", http, "proxy_max_temp_file_size", "0"},
 		{"only TLS 1.2 and 1.3 are offered", http, "ssl_protocols", "TLSv1.2 TLSv1.3"},
+		{"TLS 1.2 offers only Mozilla intermediate's ECDHE AEAD suites", http, "ssl_ciphers",
+			"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"},
 		{"the server certificate comes from tlsCertFile", http, "ssl_certificate", "/tls/chain.pem"},
 		{"the server key comes from tlsKeyFile", http, "ssl_certificate_key", "/tls/key.pem"},
 		{"client verification comes from clientVerify", http, "ssl_verify_client", "optional"},
@@ -152,15 +154,23 @@ func TestRenderSetsIdentityHeadersOnEveryProxiedRequest(t *testing.T) {
 						continue
 					}
 					proxied++
+					// Every header an upstream might take for the client's
+					// identity or address is set from the connection, or
+					// blanked ("" sends none), so no client copy gets through.
 					assert.Equal(t, map[string]string{
-						"Host":              "$host",
-						"Connection":        "",
-						"X-Forwarded-For":   "$remote_addr",
-						"X-Forwarded-Proto": "$scheme",
-						"X-Forwarded-Host":  "$host",
-						"Ssl-Client-Verify": "$ssl_client_verify",
-						"Ssl-Client-Cert":   "$ssl_client_escaped_cert",
-						"X-Anka-Subject":    "$ssl_client_s_dn",
+						"Host":                     "$host",
+						"Connection":               "",
+						"X-Forwarded-For":          "$remote_addr",
+						"X-Forwarded-Proto":        "$scheme",
+						"X-Forwarded-Host":         "$host",
+						"X-Real-Ip":                "$remote_addr",
+						"Forwarded":                "",
+						"X-Original-Forwarded-For": "",
+						"Ssl-Client-Verify":        "$ssl_client_verify",
+						"Ssl-Client-Cert":          "$ssl_client_escaped_cert",
+						"Ssl-Client-Subject-Dn":    "$ssl_client_s_dn",
+						"Ssl-Client-Issuer-Dn":     "$ssl_client_i_dn",
+						"X-Anka-Subject":           "$ssl_client_s_dn",
 					}, loc.headers(), "every proxied location sets every identity header (server %v)", srv.all("server_name")[0].Args)
 				}
 			}
@@ -175,7 +185,7 @@ func TestRenderKeepsMTLSOnUnlessTurnedOffExplicitly(t *testing.T) {
 	http := root.one(t, "http")
 	assert.Equal(t, "on", http.arg(t, "ssl_verify_client"), "mTLS is on by default")
 	assert.Equal(t, "/etc/nginx/client-ca/ca.crt", http.arg(t, "ssl_client_certificate"))
-	assert.Equal(t, "2", http.arg(t, "ssl_verify_depth"))
+	assert.Equal(t, "1", http.arg(t, "ssl_verify_depth"), "one CA between a client certificate and its anchor, NGINX's own default")
 	assert.Empty(t, http.all("ssl_crl"), "no CRL unless clientCRLFile is set")
 
 	s := minimal()
@@ -191,21 +201,11 @@ func TestRenderKeepsMTLSOnUnlessTurnedOffExplicitly(t *testing.T) {
 func TestRenderServesHealthOnAPlainPortWithoutUpstreams(t *testing.T) {
 	_, root := render(t, custom())
 	http := root.one(t, "http")
-	var health *directive
-	for _, srv := range http.all("server") {
-		if srv.arg(t, "listen") == "10.0.0.5:9080" {
-			health = srv
-		}
-	}
+	health := http.last("server", func(s *directive) bool { return s.arg(t, "listen") == "10.0.0.5:9080" })
 	require.NotNil(t, health, "a server listens on healthPort")
 	assert.False(t, health.has("proxy_pass"), "the health port reaches no upstream")
 	assert.False(t, health.has("ssl_verify_client"))
-	var healthz *directive
-	for _, loc := range health.all("location") {
-		if strings.Join(loc.Args, " ") == "= /healthz" {
-			healthz = loc
-		}
-	}
+	healthz := health.last("location", func(l *directive) bool { return strings.Join(l.Args, " ") == "= /healthz" })
 	require.NotNil(t, healthz, "location = /healthz")
 	assert.Equal(t, `200 ok\n`, healthz.arg(t, "return"))
 }
@@ -213,12 +213,7 @@ func TestRenderServesHealthOnAPlainPortWithoutUpstreams(t *testing.T) {
 func TestRenderRefusesUnknownHostnames(t *testing.T) {
 	_, root := render(t, custom())
 	http := root.one(t, "http")
-	var def *directive
-	for _, srv := range http.all("server") {
-		if srv.arg(t, "listen") == "10.0.0.5:9443 ssl default_server" {
-			def = srv
-		}
-	}
+	def := http.last("server", func(s *directive) bool { return s.arg(t, "listen") == "10.0.0.5:9443 ssl default_server" })
 	require.NotNil(t, def, "a default server on the TLS port")
 	assert.Equal(t, "421", def.arg(t, "return"))
 	assert.False(t, def.has("proxy_pass"))
@@ -243,13 +238,21 @@ func TestRenderListensOnAllAddressesByDefault(t *testing.T) {
 func TestRenderProductionTimeoutsFarExceedNGINXDefaults(t *testing.T) {
 	_, root := render(t, minimal())
 	http := root.one(t, "http")
-	for _, dir := range []string{"client_body_timeout", "send_timeout", "proxy_read_timeout", "proxy_send_timeout", "keepalive_timeout"} {
+	for _, dir := range []string{"client_body_timeout", "send_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
 		v := http.arg(t, dir)
 		secs, err := strconv.Atoi(strings.TrimSuffix(v, "s"))
 		require.NoError(t, err, "%s %s", dir, v)
 		assert.GreaterOrEqual(t, secs, nginxconf.MinTimeoutSeconds, dir)
 		assert.Greater(t, secs, 10*60, "%s far above NGINX's 60 s default", dir)
 	}
+}
+
+func TestRenderKeepaliveHasItsOwnShortDefault(t *testing.T) {
+	// keepalive_timeout only runs between requests, so it cannot cut a
+	// transfer; the transfer floor would let an idle client hold a
+	// connection (in optional mode without a certificate) for an hour.
+	_, root := render(t, minimal())
+	assert.Equal(t, "75s", root.one(t, "http").arg(t, "keepalive_timeout"))
 }
 
 func TestRenderIsDeterministic(t *testing.T) {

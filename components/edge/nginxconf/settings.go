@@ -1,6 +1,7 @@
 package nginxconf
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -63,10 +64,31 @@ const (
 	ClientVerifyOff = "off"
 )
 
-// MinTimeoutSeconds is the project's floor for every timeout: NGINX's own
-// 60 s defaults cut template pushes whenever the Registry or the client
-// pauses (hashing, disk flushes), so nothing below 15 minutes is accepted.
+// MinTimeoutSeconds is the project's floor for every timeout that can cut a
+// transfer in flight (client_body_timeout, send_timeout, proxy_read_timeout,
+// proxy_send_timeout): NGINX's own 60 s defaults cut template pushes
+// whenever the Registry or the client pauses (hashing, disk flushes), so
+// nothing below 15 minutes is accepted. keepalive_timeout is not among them:
+// it only runs between two requests, when nothing is in flight.
 const MinTimeoutSeconds = 900
+
+// MaxKeepaliveTimeoutSeconds bounds keepalive_timeout: an idle connection
+// holds a worker connection and, with clientVerify "optional", lets a client
+// without a certificate sit on the edge; nothing needs it longer than the
+// transfer floor.
+const MaxKeepaliveTimeoutSeconds = MinTimeoutSeconds
+
+// TLS12Ciphers is ssl_ciphers: the TLS 1.2 suites of Mozilla's
+// "intermediate" configuration, guidelines 6.0
+// (https://ssl-config.mozilla.org/guidelines/6.0.json,
+// https://wiki.mozilla.org/Security/Server_Side_TLS): ECDHE key exchange
+// (forward secrecy) with an AEAD cipher only, so no static-RSA key exchange
+// (AES128-GCM-SHA256 and the like) and no CBC-SHA1 suite. TLS 1.3 suites are
+// OpenSSL's defaults, which are the same three Mozilla lists. Not a setting:
+// nothing the Build Cloud's clients run needs a weaker suite.
+const TLS12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" +
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" +
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 // Defaults: the only place where default values live. WithDefaults applies
 // them; field doc comments repeat them for the reader.
@@ -78,13 +100,13 @@ const (
 	DefaultRegistryUpstream         = "anka-registry.anka.svc.cluster.local:8089"
 	DefaultUpstreamKeepalive        = 16
 	DefaultClientVerify             = ClientVerifyOn
-	DefaultClientVerifyDepth        = 2
+	DefaultClientVerifyDepth        = 1
 	DefaultSubjectHeader            = "X-Client-Subject"
 	DefaultClientBodyTimeoutSeconds = 3600
 	DefaultSendTimeoutSeconds       = 3600
 	DefaultProxyReadTimeoutSeconds  = 3600
 	DefaultProxySendTimeoutSeconds  = 3600
-	DefaultKeepaliveTimeoutSeconds  = 3600
+	DefaultKeepaliveTimeoutSeconds  = 75
 	DefaultClientBodyBufferKiB      = 128
 	DefaultWorkerProcesses          = "auto"
 	DefaultWorkerConnections        = 4096
@@ -106,6 +128,48 @@ const (
 	HeaderClientVerify = "Ssl-Client-Verify"
 	HeaderClientCert   = "Ssl-Client-Cert"
 )
+
+// ProxyHeader is one proxy_set_header of every proxied request.
+type ProxyHeader struct {
+	// Name is the header name. NGINX drops a client's header of this name in
+	// any letter case, however often it is sent, and sends its own instead.
+	Name string
+	// Value is an NGINX variable, or "" to blank the header: NGINX then
+	// sends none, so no client copy gets through either.
+	Value string
+}
+
+// ProxyHeaders are the headers NGINX sets (or blanks) on every proxied
+// request, besides the configurable subject header. Every identity-style
+// header an upstream or a library in front of it might trust is here: the
+// client-certificate ones ingress-nginx sets (Ssl-Client-Subject-Dn,
+// Ssl-Client-Issuer-Dn) come from the TLS connection, the client address
+// ones (X-Real-Ip, X-Forwarded-*) from the TCP connection, and the ones this
+// edge has nothing true to put in (Forwarded, RFC 7239;
+// X-Original-Forwarded-For, which ingress-nginx copies from the client) are
+// blanked. proxy_set_header replaces a client header of the same name in any
+// letter case (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header);
+// spellings with '_' are dropped before that by underscores_in_headers off
+// and ignore_invalid_headers on
+// (https://nginx.org/en/docs/http/ngx_http_core_module.html#ignore_invalid_headers).
+// The list is also the reserved-name list the subject header may not take.
+func ProxyHeaders() []ProxyHeader {
+	return []ProxyHeader{
+		{"Host", "$host"},
+		// HTTP/1.1 keep-alive to the upstreams.
+		{"Connection", ""},
+		{"X-Forwarded-For", "$remote_addr"},
+		{"X-Forwarded-Proto", "$scheme"},
+		{"X-Forwarded-Host", "$host"},
+		{"X-Real-Ip", "$remote_addr"},
+		{"Forwarded", ""},
+		{"X-Original-Forwarded-For", ""},
+		{HeaderClientVerify, "$ssl_client_verify"},
+		{HeaderClientCert, "$ssl_client_escaped_cert"},
+		{"Ssl-Client-Subject-Dn", "$ssl_client_s_dn"},
+		{"Ssl-Client-Issuer-Dn", "$ssl_client_i_dn"},
+	}
+}
 
 // Settings shapes the rendered nginx.conf. The zero value of a field means
 // "use the default" (see the Default* constants); fields without a default
@@ -161,8 +225,16 @@ type Settings struct {
 	// ClientCRLFile is an optional CRL (PEM) of revoked client certificates
 	// (ssl_crl). Key anka:edge.nginx.clientCRLFile, default "" (none).
 	ClientCRLFile string
-	// ClientVerifyDepth is ssl_verify_depth, the longest client chain
-	// accepted. Key anka:edge.nginx.clientVerifyDepth, default 2, 1 to 10.
+	// ClientVerifyDepth is ssl_verify_depth: how many CA certificates may
+	// stand between a client certificate and its trust anchor (a
+	// self-signed CA in ClientCAFile). OpenSSL counts neither the client
+	// certificate nor the anchor, and counts an intermediate whether the
+	// client sends it or ClientCAFile holds it: a chain may have depth + 2
+	// certificates (https://docs.openssl.org/3.0/man1/openssl-verification-options/,
+	// -verify_depth). 1, the default, is what a dedicated client-issuing CA
+	// needs: a root that signs client certificates itself, or an issuing
+	// intermediate bundled with its root; a chain with two intermediates is
+	// refused. Key anka:edge.nginx.clientVerifyDepth, default 1, 1 to 10.
 	ClientVerifyDepth int
 	// SubjectHeader is the request header that carries the client
 	// certificate's subject DN ($ssl_client_s_dn, RFC 2253) to the upstreams.
@@ -189,9 +261,13 @@ type Settings struct {
 	// anka:edge.nginx.proxySendTimeoutSeconds, default 3600, at least 900.
 	ProxySendTimeoutSeconds int
 	// KeepaliveTimeoutSeconds is keepalive_timeout: how long an idle client
-	// connection stays open. Key anka:edge.nginx.keepaliveTimeoutSeconds,
-	// default 3600, at least 900. Keep the NLB's tcp.idle_timeout.seconds at
-	// or above the timeouts here, or the NLB cuts first.
+	// connection stays open between two requests. It cannot cut a transfer,
+	// so the 900 s floor does not apply; short, because an idle connection
+	// holds a worker connection (and, with clientVerify "optional", lets a
+	// client without a certificate sit on the edge). Key
+	// anka:edge.nginx.keepaliveTimeoutSeconds, default 75 (NGINX's own
+	// default), 1 to 900. Keep the NLB's tcp.idle_timeout.seconds at or above
+	// the timeouts here, or the NLB cuts first.
 	KeepaliveTimeoutSeconds int
 	// ClientBodyBufferKiB is client_body_buffer_size in KiB: the chunk NGINX
 	// reads from the client before passing it upstream (memory per active
@@ -255,43 +331,33 @@ type Settings struct {
 
 // WithDefaults returns a copy of s with every unset field set to its default.
 func (s Settings) WithDefaults() Settings {
-	str := func(v *string, d string) {
-		if *v == "" {
-			*v = d
-		}
-	}
-	num := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	str(&s.ListenAddress, DefaultListenAddress)
-	num(&s.TLSPort, DefaultTLSPort)
-	num(&s.HealthPort, DefaultHealthPort)
-	str(&s.ControllerUpstream, DefaultControllerUpstream)
-	str(&s.RegistryUpstream, DefaultRegistryUpstream)
-	num(&s.UpstreamKeepalive, DefaultUpstreamKeepalive)
-	str(&s.ClientVerify, DefaultClientVerify)
-	num(&s.ClientVerifyDepth, DefaultClientVerifyDepth)
-	str(&s.SubjectHeader, DefaultSubjectHeader)
-	num(&s.ClientBodyTimeoutSeconds, DefaultClientBodyTimeoutSeconds)
-	num(&s.SendTimeoutSeconds, DefaultSendTimeoutSeconds)
-	num(&s.ProxyReadTimeoutSeconds, DefaultProxyReadTimeoutSeconds)
-	num(&s.ProxySendTimeoutSeconds, DefaultProxySendTimeoutSeconds)
-	num(&s.KeepaliveTimeoutSeconds, DefaultKeepaliveTimeoutSeconds)
-	num(&s.ClientBodyBufferKiB, DefaultClientBodyBufferKiB)
-	str(&s.WorkerProcesses, DefaultWorkerProcesses)
-	num(&s.WorkerConnections, DefaultWorkerConnections)
-	str(&s.PidFile, DefaultPidFile)
-	str(&s.ErrorLog, DefaultErrorLog)
-	str(&s.ErrorLogLevel, DefaultErrorLogLevel)
-	str(&s.AccessLog, DefaultAccessLog)
-	str(&s.ClientBodyTempPath, DefaultClientBodyTempPath)
-	str(&s.ProxyTempPath, DefaultProxyTempPath)
-	str(&s.FastCGITempPath, DefaultFastCGITempPath)
-	str(&s.UWSGITempPath, DefaultUWSGITempPath)
-	str(&s.SCGITempPath, DefaultSCGITempPath)
-	str(&s.IngressAuthTLSSecret, DefaultIngressAuthTLSSecret)
+	s.ListenAddress = cmp.Or(s.ListenAddress, DefaultListenAddress)
+	s.TLSPort = cmp.Or(s.TLSPort, DefaultTLSPort)
+	s.HealthPort = cmp.Or(s.HealthPort, DefaultHealthPort)
+	s.ControllerUpstream = cmp.Or(s.ControllerUpstream, DefaultControllerUpstream)
+	s.RegistryUpstream = cmp.Or(s.RegistryUpstream, DefaultRegistryUpstream)
+	s.UpstreamKeepalive = cmp.Or(s.UpstreamKeepalive, DefaultUpstreamKeepalive)
+	s.ClientVerify = cmp.Or(s.ClientVerify, DefaultClientVerify)
+	s.ClientVerifyDepth = cmp.Or(s.ClientVerifyDepth, DefaultClientVerifyDepth)
+	s.SubjectHeader = cmp.Or(s.SubjectHeader, DefaultSubjectHeader)
+	s.ClientBodyTimeoutSeconds = cmp.Or(s.ClientBodyTimeoutSeconds, DefaultClientBodyTimeoutSeconds)
+	s.SendTimeoutSeconds = cmp.Or(s.SendTimeoutSeconds, DefaultSendTimeoutSeconds)
+	s.ProxyReadTimeoutSeconds = cmp.Or(s.ProxyReadTimeoutSeconds, DefaultProxyReadTimeoutSeconds)
+	s.ProxySendTimeoutSeconds = cmp.Or(s.ProxySendTimeoutSeconds, DefaultProxySendTimeoutSeconds)
+	s.KeepaliveTimeoutSeconds = cmp.Or(s.KeepaliveTimeoutSeconds, DefaultKeepaliveTimeoutSeconds)
+	s.ClientBodyBufferKiB = cmp.Or(s.ClientBodyBufferKiB, DefaultClientBodyBufferKiB)
+	s.WorkerProcesses = cmp.Or(s.WorkerProcesses, DefaultWorkerProcesses)
+	s.WorkerConnections = cmp.Or(s.WorkerConnections, DefaultWorkerConnections)
+	s.PidFile = cmp.Or(s.PidFile, DefaultPidFile)
+	s.ErrorLog = cmp.Or(s.ErrorLog, DefaultErrorLog)
+	s.ErrorLogLevel = cmp.Or(s.ErrorLogLevel, DefaultErrorLogLevel)
+	s.AccessLog = cmp.Or(s.AccessLog, DefaultAccessLog)
+	s.ClientBodyTempPath = cmp.Or(s.ClientBodyTempPath, DefaultClientBodyTempPath)
+	s.ProxyTempPath = cmp.Or(s.ProxyTempPath, DefaultProxyTempPath)
+	s.FastCGITempPath = cmp.Or(s.FastCGITempPath, DefaultFastCGITempPath)
+	s.UWSGITempPath = cmp.Or(s.UWSGITempPath, DefaultUWSGITempPath)
+	s.SCGITempPath = cmp.Or(s.SCGITempPath, DefaultSCGITempPath)
+	s.IngressAuthTLSSecret = cmp.Or(s.IngressAuthTLSSecret, DefaultIngressAuthTLSSecret)
 	return s
 }
 
@@ -339,9 +405,6 @@ var (
 	dns1123RE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	subdomRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
 	logLevels  = []string{"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
-	// Headers NGINX sets itself; the subject header must not shadow them.
-	reservedHeaders = []string{HeaderClientVerify, HeaderClientCert, "Host", "Connection",
-		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"}
 )
 
 // validate runs every check with the given timeout floor. Production code
@@ -428,9 +491,10 @@ func (s Settings) validate(timeoutFloor int) error {
 	if !headerRE.MatchString(s.SubjectHeader) {
 		add(KeySubjectHeader, s.SubjectHeader, ErrInvalid, "must be a header name of letters, digits and single '-' (no '_': NGINX drops such headers)")
 	}
-	for _, r := range reservedHeaders {
-		if strings.EqualFold(s.SubjectHeader, r) {
-			add(KeySubjectHeader, s.SubjectHeader, ErrInvalid, "must not be %s, which NGINX sets itself", r)
+	// The subject header must not shadow a header NGINX sets itself.
+	for _, r := range ProxyHeaders() {
+		if strings.EqualFold(s.SubjectHeader, r.Name) {
+			add(KeySubjectHeader, s.SubjectHeader, ErrInvalid, "must not be %s, which NGINX sets itself", r.Name)
 		}
 	}
 
@@ -442,13 +506,17 @@ func (s Settings) validate(timeoutFloor int) error {
 		{KeySendTimeoutSeconds, s.SendTimeoutSeconds},
 		{KeyProxyReadTimeoutSeconds, s.ProxyReadTimeoutSeconds},
 		{KeyProxySendTimeoutSeconds, s.ProxySendTimeoutSeconds},
-		{KeyKeepaliveTimeoutSeconds, s.KeepaliveTimeoutSeconds},
 	} {
 		if t.v < timeoutFloor {
 			add(t.key, t.v, ErrTimeoutTooShort,
 				"must be at least %d seconds so multi-GB template pushes and pulls are not cut; set it to %d or more (default 3600) or leave it unset",
 				timeoutFloor, timeoutFloor)
 		}
+	}
+	if s.KeepaliveTimeoutSeconds < 1 || s.KeepaliveTimeoutSeconds > MaxKeepaliveTimeoutSeconds {
+		add(KeyKeepaliveTimeoutSeconds, s.KeepaliveTimeoutSeconds, ErrInvalid,
+			"must be between 1 and %d seconds: it only keeps an idle connection open between two requests (default %d, NGINX's own), and a long one lets idle clients hold the edge's connections",
+			MaxKeepaliveTimeoutSeconds, DefaultKeepaliveTimeoutSeconds)
 	}
 	if s.ClientBodyBufferKiB < 8 || s.ClientBodyBufferKiB > 16384 {
 		add(KeyClientBodyBufferKiB, s.ClientBodyBufferKiB, ErrInvalid, "must be between 8 and 16384 (KiB)")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 )
 
 // The testdata files are real fio 3.33 outputs of Command on this project's build machine (ext4 on
@@ -97,24 +99,12 @@ func TestParseRejectsUnusableOutput(t *testing.T) {
 	assert.Equal(t, time.Duration(8847360), r.FdatasyncP99)
 }
 
-func busybox(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("busybox")
-	if err != nil {
-		if os.Getenv("ANKA_REQUIRE_ETCD") == "1" {
-			t.Fatalf("busybox not found (apt-get install -y busybox-static): %v", err)
-		}
-		t.Skipf("busybox not found (apt-get install -y busybox-static): %v", err)
-	}
-	return p
-}
-
 var verdictLine = regexp.MustCompile(`^etcd-disk-check: result=(pass|fail) dir=(\S+) p99_ns=(\d+) p999_ns=(\d+) mean_ns=\d+ max_ns=\d+ syncs=(\d+) write_iops=\d+ threshold_ms=(\d+)$`)
 
 // TestCheckScriptAgreesWithGo runs check.sh under busybox sh on the same fio outputs and thresholds
 // as Parse+Check: same p99, same verdict, same failure sentence.
 func TestCheckScriptAgreesWithGo(t *testing.T) {
-	bb := busybox(t)
+	bb := realtool.Busybox.Require(t)
 	script := filepath.Join(t.TempDir(), "check.sh")
 	require.NoError(t, os.WriteFile(script, []byte(Script), 0o644))
 	for _, s := range samples {
@@ -159,9 +149,10 @@ func TestCheckScriptOnThisDisk(t *testing.T) {
 	if os.Getenv("ANKA_DISKCHECK_RUN_FIO") != "1" {
 		t.Skip("set ANKA_DISKCHECK_RUN_FIO=1 to run fio on this machine's disk")
 	}
-	bb := busybox(t)
-	if _, err := exec.LookPath("fio"); err != nil {
-		t.Fatalf("fio not found (apt-get install -y fio): %v", err)
+	bb := realtool.Busybox.Require(t)
+	// Asked for by name: a missing fio fails whatever ANKA_REQUIRE_ETCD says.
+	if _, err := realtool.Fio.Find(); err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	script := filepath.Join(dir, "check.sh")

@@ -81,7 +81,7 @@ status=$(etcdutl snapshot status "$file" -w json 2>&1) ||
 status=$(printf '%s\n' "$status" | grep '^{' | tail -n 1)
 num() { printf '%s' "$status" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 revision=$(num revision) keys=$(num totalKey) size=$(num totalSize) hash=$(num hash)
-[ -n "$revision" ] && [ "$revision" -gt 0 ] || fail "step=verify file=$file reason=no-revision status=$status"
+[ "${revision:-0}" -gt 0 ] || fail "step=verify file=$file reason=no-revision status=$status"
 
 key="$ts.db"
 [ -z "$PREFIX" ] || key="${PREFIX%/}/$key"

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,24 +25,23 @@ import (
 // sandbox (package bubblewrap) whose root is read-only: the pod's readOnlyRootFilesystem. Without
 // them it skips, unless ANKA_REQUIRE_ETCD=1.
 
-// awsCLIv2 finds an AWS CLI v2: $ANKA_AWS_CLI, else Debian's /usr/bin/aws, else aws on PATH.
+// awsCLIv2 finds an AWS CLI v2 among realtool.AWSCLI's candidates ($ANKA_AWS_CLI, PATH,
+// Debian's /usr/bin/aws): the first whose --version says 2.
 func awsCLIv2(t *testing.T) string {
 	t.Helper()
-	candidates := []string{"/usr/bin/aws"}
-	if p := os.Getenv("ANKA_AWS_CLI"); p != "" {
-		candidates = []string{p}
-	} else if p, err := exec.LookPath("aws"); err == nil {
-		candidates = append(candidates, p)
-	}
 	var tried []string
-	for _, c := range candidates {
+	for _, c := range realtool.AWSCLI.Candidates() {
 		out, err := exec.Command(c, "--version").CombinedOutput()
 		if err == nil && strings.HasPrefix(string(out), "aws-cli/2.") {
 			return c
 		}
 		tried = append(tried, fmt.Sprintf("%s: %v %s", c, err, strings.TrimSpace(string(out))))
 	}
-	need(t, "AWS CLI v2 not found (apt-get install -y --no-install-recommends awscli, or set ANKA_AWS_CLI): %s", strings.Join(tried, "; "))
+	if len(tried) == 0 {
+		_, err := realtool.AWSCLI.Find()
+		tried = append(tried, err.Error())
+	}
+	need(t, "AWS CLI v2 not found (%s): %s", realtool.AWSCLI.Install, strings.Join(tried, "; "))
 	return ""
 }
 
@@ -50,10 +51,7 @@ func awsCLIv2(t *testing.T) string {
 // in a user namespace.
 func readOnlyRoot(t *testing.T, writable ...string) []string {
 	t.Helper()
-	bwrap, err := exec.LookPath("bwrap")
-	if err != nil {
-		need(t, "bwrap not found (apt-get install -y --no-install-recommends bubblewrap): %v", err)
-	}
+	bwrap := realtool.Bwrap.Require(t)
 	var failures []string
 	for _, userns := range [][]string{nil, {"--unshare-user"}} {
 		argv := append([]string{bwrap, "--die-with-parent"}, userns...)
@@ -146,7 +144,7 @@ func TestMemberBackupUploadsToS3UnderReadOnlyRoot(t *testing.T) {
 	// containers put them), the work emptyDir, the scripts (read-only, like the whole root), and
 	// IRSA's projected token (read-only).
 	bs := s
-	bs.ToolsDir = e.makeTools(busyboxPath(t), "backup-tools")
+	bs.ToolsDir = e.makeTools(e.busybox, "backup-tools")
 	cp := bs.EtcdToolsCopyCommand()
 	out, err := exec.Command(cp[0], cp[1:]...).CombinedOutput()
 	require.NoError(t, err, "%s", out)

@@ -22,44 +22,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/toolcache"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/testlog"
 )
 
 // The real-etcd tests run member.sh under busybox sh with etcd, etcdctl and etcdutl v3.6.16, the
 // same binaries as the pinned image. They find them in $ANKA_ETCD_BIN_DIR or in the cache that
-// scripts/toolchain.sh etcd fills; without them the tests skip, unless ANKA_REQUIRE_ETCD=1 (CI).
+// scripts/toolchain.sh etcd fills (realtool.EtcdBinDir); without them the tests skip, unless
+// ANKA_REQUIRE_ETCD=1 (CI).
 
-const etcdVersion = toolcache.EtcdVersion
-
+// need ends the test for a missing tool of the real-etcd suite: a skip, or
+// a failure under ANKA_REQUIRE_ETCD=1.
 func need(t *testing.T, format string, a ...any) {
 	t.Helper()
-	if os.Getenv("ANKA_REQUIRE_ETCD") == "1" {
-		t.Fatalf(format, a...)
-	}
-	t.Skipf(format+" (set ANKA_REQUIRE_ETCD=1 to fail instead)", a...)
+	realtool.Missing(t, realtool.SuiteEtcd, format, a...)
 }
 
-func etcdBinDir(t *testing.T) string {
+// busybox is the busybox the member scripts run under (realtool.Busybox).
+func busybox(t *testing.T) string {
 	t.Helper()
-	dir := toolcache.EtcdBinDir()
-	for _, b := range []string{"etcd", "etcdctl", "etcdutl"} {
-		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			need(t, "etcd %s binaries not found in %s (run scripts/toolchain.sh etcd): %v", etcdVersion, dir, err)
-		}
-	}
-	return dir
-}
-
-func busyboxPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("ANKA_BUSYBOX"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("busybox")
-	if err != nil {
-		need(t, "busybox not found (apt-get install -y busybox-static): %v", err)
-	}
-	return p
+	return realtool.Busybox.Require(t)
 }
 
 // testEnv is one test's world: a tools dir made like the pod's init container does, the scripts as
@@ -70,6 +52,8 @@ type testEnv struct {
 	tools   string
 	scripts string
 	bin     string
+	// busybox is the busybox binary the tools dirs are made from.
+	busybox string
 	tls     *tlsFiles
 	kv      *kvClient
 	seq     atomic.Int32
@@ -77,11 +61,11 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	bin := etcdBinDir(t)
-	bb := busyboxPath(t)
+	bin := realtool.EtcdBinDir(t)
+	bb := busybox(t)
 	root := t.TempDir()
 	t.Cleanup(func() { keepLogs(t, root) })
-	e := &testEnv{t: t, root: root, bin: bin, kv: &kvClient{c: &http.Client{Timeout: 2 * time.Second}}}
+	e := &testEnv{t: t, root: root, bin: bin, busybox: bb, kv: &kvClient{c: &http.Client{Timeout: 2 * time.Second}}}
 	e.tools = e.makeTools(bb, "tools")
 	e.scripts = filepath.Join(root, "scripts")
 	must(t, os.MkdirAll(e.scripts, 0o755))
@@ -101,14 +85,14 @@ func (e *testEnv) makeTools(busybox, name string) string {
 	return dir
 }
 
-// keepLogs copies the containers' logs of a failed test (any test with ANKA_TEST_KEEP_LOGS=1) out of its temp dir, for the CI log.
+// keepLogs copies the containers' logs of a failed test (any test with ANKA_TEST_KEEP_LOGS=1) out of its
+// temp dir into the run's log directory (testlog: scripts/test.sh's per-run $ANKA_TEST_LOGS), for the CI log.
 func keepLogs(t *testing.T, root string) {
 	if !t.Failed() && os.Getenv("ANKA_TEST_KEEP_LOGS") != "1" {
 		return
 	}
-	dst := filepath.Join(os.TempDir(), "anka-etcd-test-logs", t.Name())
-	_ = os.RemoveAll(dst) // best effort: keeping logs must not fail a test
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	dst, err := testlog.Dir(filepath.Join("etcd-member", t.Name()))
+	if err != nil { // best effort: keeping logs must not fail a test
 		t.Logf("keeping logs: %v", err)
 		return
 	}

@@ -166,7 +166,7 @@ healthy_endpoint() {
 # view_ic: an --initial-cluster string for the members in VIEW. Members that never started have no
 # name in etcd; they get the name the static list gives their peer URL (this member gets $ME).
 view_ic() {
-	printf '%s\n' "$VIEW" | while read -r id name peers clients learner; do
+	printf '%s\n' "$VIEW" | while read -r id name peers _; do
 		[ -n "$id" ] || continue
 		for u in $(printf '%s' "$peers" | tr ',' ' '); do
 			n=$name
@@ -325,13 +325,13 @@ run_etcd() {
 	) &
 	HELPER_PID=$!
 	while :; do
-		wait $ETCD_PID
+		wait "$ETCD_PID"
 		rc=$?
-		kill -0 $ETCD_PID 2>/dev/null || break
+		kill -0 "$ETCD_PID" 2>/dev/null || break
 	done
 	kill $HELPER_PID 2>/dev/null
 	log "etcd-exited member=$ME status=$rc"
-	exit $rc
+	exit "$rc"
 }
 
 # ensure_voter: runs beside etcd; if this member is a learner, promotes it once it has caught up
@@ -348,8 +348,7 @@ ensure_voter() {
 		# shellcheck disable=SC2086
 		set -- $entry
 		[ "$5" = true ] || return 0
-		out=$(ctl --endpoints="$VIEW_FROM" member promote "$1" 2>&1)
-		if [ $? -eq 0 ]; then
+		if out=$(ctl --endpoints="$VIEW_FROM" member promote "$1" 2>&1); then
 			log "decision=promoted member=$ME id=$1"
 			return 0
 		fi
@@ -391,8 +390,7 @@ join_cluster() {
 				log "decision=join-unstarted-learner member=$ME id=$1 reason=$REASON cluster_id=$VIEW_CLUSTER"
 				run_etcd existing "$(view_ic)"
 			fi
-			out=$(ctl --endpoints="$ep" member remove "$1" 2>&1)
-			if [ $? -ne 0 ]; then
+			if ! out=$(ctl --endpoints="$ep" member remove "$1" 2>&1); then
 				log "join=wait member=$ME reason=remove-stale-failed id=$1 error=$(errline "$out")"
 				backoff
 				continue
@@ -400,8 +398,7 @@ join_cluster() {
 			log "decision=removed-stale member=$ME id=$1 name=$2 cluster_id=$VIEW_CLUSTER"
 			continue
 		fi
-		out=$(ctl --endpoints="$ep" member add "$ME" --learner --peer-urls="$MY_PEER" 2>&1)
-		if [ $? -ne 0 ]; then
+		if ! out=$(ctl --endpoints="$ep" member add "$ME" --learner --peer-urls="$MY_PEER" 2>&1); then
 			log "join=wait member=$ME reason=member-add-failed error=$(errline "$out")"
 			backoff
 			continue
@@ -562,16 +559,14 @@ EOF
 		tid=${first%% *} tep=${first#* }
 		leader=$(ctl --endpoints="$tep" endpoint status -w fields 2>/dev/null | sed -n 's/^"Leader" : \([0-9]*\)$/\1/p')
 		if [ -n "$leader" ] && [ "$(printf '%x' "$leader")" = "$cid" ]; then
-			out=$(ctl --endpoints="${cclient%%,*}" move-leader "$tid" 2>&1)
-			if [ $? -ne 0 ]; then
+			if ! out=$(ctl --endpoints="${cclient%%,*}" move-leader "$tid" 2>&1); then
 				log "prune=wait reason=move-leader-failed candidate=$cname error=$(errline "$out")"
 				backoff
 				continue
 			fi
 			log "prune=moved-leader from=$cname id=$cid to=$tid"
 		fi
-		out=$(ctl --endpoints="$tep" member remove "$cid" 2>&1)
-		if [ $? -ne 0 ]; then
+		if ! out=$(ctl --endpoints="$tep" member remove "$cid" 2>&1); then
 			log "prune=wait reason=member-remove-failed candidate=$cname error=$(errline "$out")"
 			backoff
 			continue
@@ -628,8 +623,8 @@ mode_reclaim() {
 	done
 	[ -n "$rev" ] || fail "reclaim=error reason=no-member-answers"
 	log "reclaim=start revision=$rev warning=defragmentation-blocks-each-member-while-it-runs;use-a-maintenance-window"
-	out=$(ctl --endpoints="$ALL" compact "$rev" --physical 2>&1)
-	if [ $? -ne 0 ] && ! printf '%s' "$out" | grep -q 'required revision has been compacted'; then
+	if ! out=$(ctl --endpoints="$ALL" compact "$rev" --physical 2>&1) &&
+		! printf '%s' "$out" | grep -q 'required revision has been compacted'; then
 		fail "reclaim=error step=compact revision=$rev error=$(errline "$out")"
 	fi
 	log "reclaim=compacted revision=$rev"

@@ -366,7 +366,7 @@ func TestMemberBackupAndRestore(t *testing.T) {
 
 	// The backup pod: init containers put busybox, then etcdctl/etcdutl into its tools dir.
 	bs := s
-	bs.ToolsDir = e.makeTools(busyboxPath(t), "backup-tools")
+	bs.ToolsDir = e.makeTools(e.busybox, "backup-tools")
 	cp := bs.EtcdToolsCopyCommand()
 	out, err := exec.Command(cp[0], cp[1:]...).CombinedOutput()
 	require.NoError(t, err, "%s", out)

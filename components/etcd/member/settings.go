@@ -1,6 +1,7 @@
 package member
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -145,45 +146,33 @@ type Settings struct {
 
 // WithDefaults returns a copy with every zero field set to its default.
 func (s Settings) WithDefaults() Settings {
-	setS := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	setI := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setS(&s.StatefulSetName, DefaultStatefulSetName)
-	setI(&s.Replicas, DefaultReplicas)
-	setS(&s.HeadlessService, s.StatefulSetName+"-headless")
-	setS(&s.ClusterDomain, DefaultClusterDomain)
-	setI(&s.ClientPort, DefaultClientPort)
-	setI(&s.PeerPort, DefaultPeerPort)
-	setI(&s.MetricsPort, DefaultMetricsPort)
-	setS(&s.ListenHost, DefaultListenHost)
-	setS(&s.DataDir, DefaultDataDir)
-	setS(&s.ClusterToken, DefaultClusterToken)
-	setI(&s.HeartbeatIntervalMs, DefaultHeartbeatIntervalMs)
-	setI(&s.ElectionTimeoutMs, DefaultElectionTimeoutMs)
-	if s.QuotaBackendBytes == 0 {
-		s.QuotaBackendBytes = DefaultQuotaBackendBytes
-	}
-	setS(&s.AutoCompactionRetention, DefaultAutoCompactionRetention)
-	setI(&s.SnapshotCount, DefaultSnapshotCount)
-	setI(&s.MaxLearners, DefaultMaxLearners)
-	setS(&s.ToolsDir, DefaultToolsDir)
-	setS(&s.ScriptsDir, DefaultScriptsDir)
-	setS(&s.EtcdBinDir, DefaultEtcdBinDir)
+	s.StatefulSetName = cmp.Or(s.StatefulSetName, DefaultStatefulSetName)
+	s.Replicas = cmp.Or(s.Replicas, DefaultReplicas)
+	s.HeadlessService = cmp.Or(s.HeadlessService, s.StatefulSetName+"-headless")
+	s.ClusterDomain = cmp.Or(s.ClusterDomain, DefaultClusterDomain)
+	s.ClientPort = cmp.Or(s.ClientPort, DefaultClientPort)
+	s.PeerPort = cmp.Or(s.PeerPort, DefaultPeerPort)
+	s.MetricsPort = cmp.Or(s.MetricsPort, DefaultMetricsPort)
+	s.ListenHost = cmp.Or(s.ListenHost, DefaultListenHost)
+	s.DataDir = cmp.Or(s.DataDir, DefaultDataDir)
+	s.ClusterToken = cmp.Or(s.ClusterToken, DefaultClusterToken)
+	s.HeartbeatIntervalMs = cmp.Or(s.HeartbeatIntervalMs, DefaultHeartbeatIntervalMs)
+	s.ElectionTimeoutMs = cmp.Or(s.ElectionTimeoutMs, DefaultElectionTimeoutMs)
+	s.QuotaBackendBytes = cmp.Or(s.QuotaBackendBytes, DefaultQuotaBackendBytes)
+	s.AutoCompactionRetention = cmp.Or(s.AutoCompactionRetention, DefaultAutoCompactionRetention)
+	s.SnapshotCount = cmp.Or(s.SnapshotCount, DefaultSnapshotCount)
+	s.MaxLearners = cmp.Or(s.MaxLearners, DefaultMaxLearners)
+	s.ToolsDir = cmp.Or(s.ToolsDir, DefaultToolsDir)
+	s.ScriptsDir = cmp.Or(s.ScriptsDir, DefaultScriptsDir)
+	s.EtcdBinDir = cmp.Or(s.EtcdBinDir, DefaultEtcdBinDir)
 	if s.TLS.Enabled {
-		setS(&s.TLS.CAFile, DefaultTLSDir+"/ca.crt")
-		setS(&s.TLS.ServerCertFile, DefaultTLSDir+"/server.crt")
-		setS(&s.TLS.ServerKeyFile, DefaultTLSDir+"/server.key")
-		setS(&s.TLS.PeerCertFile, DefaultTLSDir+"/peer.crt")
-		setS(&s.TLS.PeerKeyFile, DefaultTLSDir+"/peer.key")
-		setS(&s.TLS.ClientCertFile, DefaultTLSDir+"/client.crt")
-		setS(&s.TLS.ClientKeyFile, DefaultTLSDir+"/client.key")
+		s.TLS.CAFile = cmp.Or(s.TLS.CAFile, DefaultTLSDir+"/ca.crt")
+		s.TLS.ServerCertFile = cmp.Or(s.TLS.ServerCertFile, DefaultTLSDir+"/server.crt")
+		s.TLS.ServerKeyFile = cmp.Or(s.TLS.ServerKeyFile, DefaultTLSDir+"/server.key")
+		s.TLS.PeerCertFile = cmp.Or(s.TLS.PeerCertFile, DefaultTLSDir+"/peer.crt")
+		s.TLS.PeerKeyFile = cmp.Or(s.TLS.PeerKeyFile, DefaultTLSDir+"/peer.key")
+		s.TLS.ClientCertFile = cmp.Or(s.TLS.ClientCertFile, DefaultTLSDir+"/client.crt")
+		s.TLS.ClientKeyFile = cmp.Or(s.TLS.ClientKeyFile, DefaultTLSDir+"/client.key")
 	}
 	s.Members = append([]Member(nil), s.Members...)
 	s.ExtraArgs = append([]string(nil), s.ExtraArgs...)

@@ -203,7 +203,7 @@ func TestSettingsEnvMatchesScripts(t *testing.T) {
 }
 
 func TestMemberScriptsParseUnderBusybox(t *testing.T) {
-	bb := busyboxPath(t)
+	bb := busybox(t)
 	for name, text := range map[string]string{ScriptName: Script, BackupScriptName: BackupScript} {
 		cmd := exec.Command(bb, "sh", "-n", "/dev/stdin")
 		cmd.Stdin = strings.NewReader(text)

@@ -72,11 +72,20 @@ func runLocal(ctx context.Context, state string, destroy, quiet bool) error {
 	if err != nil {
 		return err
 	}
+	// ANKA_LOCAL_NODES=real: real kubelets run the containers (scripts/realnode.sh); a cluster and a stack
+	// of their own, so switching back and forth never mixes simulated and real nodes.
+	nodes, runDir, stateName := integration.NodesKWOK, "", "local-stack"
+	if os.Getenv("ANKA_LOCAL_NODES") == integration.NodesReal {
+		nodes, runDir, stateName = integration.NodesReal, filepath.Join(t.Cache, "run", "localcluster-real"), "local-stack-real"
+		if r := os.Getenv("ANKA_LOCAL_RUN"); r != "" {
+			runDir = r
+		}
+	}
 	if state == "" {
-		state = filepath.Join(t.Cache, "local-stack")
+		state = filepath.Join(t.Cache, stateName)
 	}
 	start := time.Now()
-	cl, err := integration.StartCluster(ctx, t, "", integration.Ports{}, os.Stderr)
+	cl, err := integration.StartClusterNodes(ctx, t, runDir, integration.Ports{}, nodes, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -87,7 +96,11 @@ func runLocal(ctx context.Context, state string, destroy, quiet bool) error {
 		return err
 	}
 	if !destroy {
-		created, err := cl.Kube.EnsureStandIns(ctx, cfg.StandIns())
+		si := cfg.StandIns()
+		if nodes == integration.NodesReal {
+			si.HostDir = filepath.Join(state, "volumes") // real nodes mount them
+		}
+		created, err := cl.Kube.EnsureStandIns(ctx, si)
 		if err != nil {
 			return err
 		}
@@ -153,9 +166,12 @@ func runLocal(ctx context.Context, state string, destroy, quiet bool) error {
 
 	fmt.Println()
 	fmt.Print(cl.Kube.KubectlOutput(ctx, "get", "pods", "-n", cfg.Namespace, "-o", "wide"))
+	what := "KWOK nodes: pods are scheduled\nand marked Ready, no container really runs; ANKA_LOCAL_NODES=real make local\nruns them on real kubelets"
+	if nodes == integration.NodesReal {
+		what = "three real kubelets with containerd:\nthe containers run, from images built on this machine (scripts/realimages.sh)"
+	}
 	fmt.Printf(`
-The workload runs on the local control plane (KWOK nodes: pods are scheduled
-and marked Ready, no container really runs). To look around:
+The workload runs on the local control plane (`+what+`). To look around:
 
   eval "$(scripts/toolchain.sh env)"    # the pinned kubectl and pulumi on PATH, PULUMI_HOME
   export KUBECONFIG=%[1]s

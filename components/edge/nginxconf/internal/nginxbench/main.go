@@ -17,6 +17,7 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf/internal/nginxtest"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 )
 
 func main() {
@@ -30,7 +31,7 @@ func main() {
 }
 
 func run(size int64, bufKiB int) error {
-	bin, err := nginxtest.FindBinary()
+	bin, err := realtool.NGINX.Find()
 	if err != nil {
 		return err
 	}

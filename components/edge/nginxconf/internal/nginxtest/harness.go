@@ -27,7 +27,7 @@ const (
 
 // Options configures Start.
 type Options struct {
-	// Bin is the nginx binary (FindBinary).
+	// Bin is the nginx binary (realtool.NGINX).
 	Bin string
 	// Dir is an empty directory that becomes NGINX's prefix: conf/, logs/,
 	// temp/ and tls/ are created in it.
@@ -36,6 +36,12 @@ type Options struct {
 	Render func(nginxconf.Settings) (string, error)
 	// Modify, if set, changes the settings before rendering.
 	Modify func(*nginxconf.Settings)
+	// ServerKey is the server key type, ServerKeyECDSA (default) or
+	// ServerKeyRSA.
+	ServerKey string
+	// CRLNextUpdate, if set, makes the trusted CA's CRL (revoking nothing,
+	// valid until this time) the settings' ClientCRLFile.
+	CRLNextUpdate time.Time
 }
 
 // Harness is NGINX rendered from nginxconf.Settings, on loopback ports, in
@@ -69,7 +75,7 @@ func Start(o Options) (h *Harness, err error) {
 			return h, err
 		}
 	}
-	if h.PKI, err = NewPKI(filepath.Join(o.Dir, "tls"), []string{ControllerHost, RegistryHost}); err != nil {
+	if h.PKI, err = NewPKI(filepath.Join(o.Dir, "tls"), []string{ControllerHost, RegistryHost}, o.ServerKey); err != nil {
 		return h, err
 	}
 	if h.Controller, err = StartUpstream("controller"); err != nil {
@@ -103,6 +109,12 @@ func Start(o Options) (h *Harness, err error) {
 		FastCGITempPath:    p("temp", "fastcgi"),
 		UWSGITempPath:      p("temp", "uwsgi"),
 		SCGITempPath:       p("temp", "scgi"),
+	}
+	if !o.CRLNextUpdate.IsZero() {
+		s.ClientCRLFile = p("tls", "client-ca.crl")
+		if err := h.PKI.WriteCRL(s.ClientCRLFile, o.CRLNextUpdate); err != nil {
+			return h, err
+		}
 	}
 	if o.Modify != nil {
 		o.Modify(&s)

@@ -17,31 +17,9 @@ import (
 	"time"
 )
 
-// EnvBinary names the environment variable that points at the nginx binary.
-const EnvBinary = "NGINX_BIN"
-
 // UnprivilegedUID is the uid (and gid) NGINX runs as when the caller is root,
 // as the edge container does (nobody/nogroup on Debian).
 const UnprivilegedUID = 65534
-
-// FindBinary returns $NGINX_BIN, /usr/sbin/nginx or nginx from PATH, the first
-// that exists.
-func FindBinary() (string, error) {
-	if b := os.Getenv(EnvBinary); b != "" {
-		if _, err := os.Stat(b); err != nil {
-			return "", fmt.Errorf("%s=%s: %w", EnvBinary, b, err)
-		}
-		return b, nil
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx", nil
-	}
-	b, err := exec.LookPath("nginx")
-	if err != nil {
-		return "", errors.New("no nginx binary: set NGINX_BIN or install nginx (apt-get install -y nginx-light)")
-	}
-	return b, nil
-}
 
 // Version returns `nginx -v`'s output.
 func Version(bin string) string {

@@ -6,9 +6,11 @@
 package nginxtest
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -34,7 +36,15 @@ type PKI struct {
 	Expired tls.Certificate // signed by the CA, expired yesterday
 
 	ValidLeaf *x509.Certificate
+
+	ca *signer // the trusted client CA, for Chain and WriteCRL
 }
+
+// ServerKeyECDSA and ServerKeyRSA are the server key types NewPKI makes.
+const (
+	ServerKeyECDSA = "ecdsa"
+	ServerKeyRSA   = "rsa"
+)
 
 // ValidSubject is the subject of PKI.Valid, as NGINX renders it
 // ($ssl_client_s_dn, RFC 2253).
@@ -46,8 +56,11 @@ type signer struct {
 }
 
 // NewPKI writes the CA and server files into dir. serverNames become DNS
-// SANs of the server certificate, next to 127.0.0.1 and localhost.
-func NewPKI(dir string, serverNames []string) (*PKI, error) {
+// SANs of the server certificate, next to 127.0.0.1 and localhost. The
+// server key is ECDSA P-256 unless serverKey is ServerKeyRSA: only an RSA
+// server certificate makes a static-RSA key exchange possible at all, so a
+// test that such suites are refused needs one.
+func NewPKI(dir string, serverNames []string, serverKey string) (*PKI, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -61,13 +74,25 @@ func NewPKI(dir string, serverNames []string) (*PKI, error) {
 		return nil, err
 	}
 
-	server, serverKey, err := issue(ca, &x509.Certificate{
+	var key crypto.Signer
+	switch serverKey {
+	case "", ServerKeyECDSA:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case ServerKeyRSA:
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		err = fmt.Errorf("unknown server key type %q", serverKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	server, err := issueWithKey(ca, key, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "anka-edge"},
 		DNSNames:    append([]string{"localhost"}, serverNames...),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
 	if err != nil {
@@ -87,6 +112,7 @@ func NewPKI(dir string, serverNames []string) (*PKI, error) {
 		ServerCertFile: filepath.Join(dir, "server.crt"),
 		ServerKeyFile:  filepath.Join(dir, "server.key"),
 		CAPool:         x509.NewCertPool(),
+		ca:             ca,
 	}
 	p.CAPool.AddCert(ca.cert)
 
@@ -100,7 +126,7 @@ func NewPKI(dir string, serverNames []string) (*PKI, error) {
 		return nil, err
 	}
 
-	keyDER, err := x509.MarshalECPrivateKey(serverKey)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +137,7 @@ func NewPKI(dir string, serverNames []string) (*PKI, error) {
 	}{
 		{p.CAFile, "CERTIFICATE", ca.cert.Raw, 0o644},
 		{p.ServerCertFile, "CERTIFICATE", server.Raw, 0o644},
-		{p.ServerKeyFile, "EC PRIVATE KEY", keyDER, 0o600},
+		{p.ServerKeyFile, "PRIVATE KEY", keyDER, 0o600},
 	} {
 		data := pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der})
 		if err := os.WriteFile(f.path, data, f.mode); err != nil {
@@ -151,13 +177,76 @@ func issue(ca *signer, tmpl *x509.Certificate) (*x509.Certificate, *ecdsa.Privat
 	if err != nil {
 		return nil, nil, err
 	}
-	tmpl.SerialNumber = serial()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("issue %q: %w", tmpl.Subject.CommonName, err)
-	}
-	cert, err := x509.ParseCertificate(der)
+	cert, err := issueWithKey(ca, key, tmpl)
 	return cert, key, err
+}
+
+func issueWithKey(ca *signer, key crypto.Signer, tmpl *x509.Certificate) (*x509.Certificate, error) {
+	tmpl.SerialNumber = serial()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("issue %q: %w", tmpl.Subject.CommonName, err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// Chain returns a valid client certificate issued through n intermediate
+// CAs under the trusted CA, with the intermediates in the chain the client
+// sends (leaf first), as a client whose CA hierarchy is deeper than the
+// edge's would present it. n = 0 is a certificate like Valid.
+func (p *PKI) Chain(n int) (tls.Certificate, error) {
+	now := time.Now()
+	issuer := p.ca
+	var intermediates [][]byte
+	for i := range n {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		cert, err := issueWithKey(issuer, key, &x509.Certificate{
+			Subject:               pkix.Name{CommonName: fmt.Sprintf("Anka Test Intermediate %d", i+1), Organization: []string{"Anka Test"}},
+			NotBefore:             now.Add(-time.Hour),
+			NotAfter:              now.Add(24 * time.Hour),
+			IsCA:                  true,
+			BasicConstraintsValid: true,
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		})
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		intermediates = append([][]byte{cert.Raw}, intermediates...)
+		issuer = &signer{cert: cert, key: key}
+	}
+	leaf, key, err := issue(issuer, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "anka-node-chained", OrganizationalUnit: []string{"builders"}, Organization: []string{"Anka Test"}},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: append([][]byte{leaf.Raw}, intermediates...), PrivateKey: key, Leaf: leaf}, nil
+}
+
+// WriteCRL writes a PEM CRL of the trusted CA to path, issued an hour ago
+// and valid until nextUpdate, revoking the given certificates.
+func (p *PKI) WriteCRL(path string, nextUpdate time.Time, revoked ...*x509.Certificate) error {
+	var entries []x509.RevocationListEntry
+	for _, c := range revoked {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number:                    serial(),
+		ThisUpdate:                time.Now().Add(-2 * time.Hour),
+		NextUpdate:                nextUpdate,
+		RevokedCertificateEntries: entries,
+	}, p.ca.cert, p.ca.key)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644)
 }
 
 func clientCert(ca *signer, tmpl *x509.Certificate) (tls.Certificate, *x509.Certificate, error) {

@@ -1,0 +1,96 @@
+package edge
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+)
+
+func TestEdgeNginxKeepaliveKeepsItsShortDefaultWhateverTheIdleTimeout(t *testing.T) {
+	// The transfer timeouts follow the load balancer's idle timeout; an idle
+	// keep-alive connection cannot cut a transfer, so it keeps nginxconf's
+	// 75 s instead of being held (in optional mode by a client without a
+	// certificate) for the NLB's 6000 s.
+	for _, idle := range []int{900, 3000, 6000} {
+		a := nlbArgs(t)
+		a.IdleTimeoutSeconds = idle
+		s := a.NginxSettings()
+		assert.Equal(t, []int{idle, idle, idle, idle}, []int{s.ClientBodyTimeoutSeconds, s.SendTimeoutSeconds, s.ProxyReadTimeoutSeconds, s.ProxySendTimeoutSeconds}, "idle %d", idle)
+		assert.Equal(t, nginxconf.DefaultKeepaliveTimeoutSeconds, s.KeepaliveTimeoutSeconds, "idle %d", idle)
+		assert.Equal(t, 75, s.KeepaliveTimeoutSeconds)
+		require.NoError(t, a.Validate())
+	}
+	a := nlbArgs(t)
+	a.Nginx.KeepaliveTimeoutSeconds = 3600
+	err := a.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), nginxconf.KeyKeepaliveTimeoutSeconds+" must be between 1 and 900")
+}
+
+func TestEdgeExportsCertificateCAAndCRLExpiry(t *testing.T) {
+	// NGINX reads the certificate, CA and CRL only at start, and past the
+	// CRL's nextUpdate refuses every client (nginxconf's real-NGINX test):
+	// the component exports the dates so alerting can warn before then.
+	p := pki(t)
+	notAfter := func(certPEM string) string {
+		block, _ := pem.Decode([]byte(certPEM))
+		require.NotNil(t, block)
+		c, err := x509.ParseCertificate(block.Bytes)
+		require.NoError(t, err)
+		return c.NotAfter.UTC().Format(time.RFC3339)
+	}
+	block, _ := pem.Decode([]byte(p.CRL))
+	crl, err := x509.ParseRevocationList(block.Bytes)
+	require.NoError(t, err)
+
+	_, e := run(t, nlbArgs(t))
+	for _, tc := range []struct {
+		name string
+		got  any
+		want string
+	}{
+		{"the server certificate's notAfter", mustAwait(t, e.TLSCertificateNotAfter), notAfter(p.ServerCert)},
+		{"the client CA's notAfter", mustAwait(t, e.ClientCANotAfter), notAfter(p.ClientCA)},
+		{"the CRL's nextUpdate", mustAwait(t, e.ClientCRLNextUpdate), crl.NextUpdate.UTC().Format(time.RFC3339)},
+	} {
+		assert.Equal(t, tc.want, tc.got, tc.name)
+		assert.NotEmpty(t, tc.got, tc.name)
+	}
+
+	t.Run("the earliest CA of a bundle is the one that counts", func(t *testing.T) {
+		a := nlbArgs(t)
+		a.MTLS.CRL = ""
+		a.MTLS.CACertificate = p.ClientCA + p.OtherCA
+		want := notAfter(p.ClientCA)
+		if other := notAfter(p.OtherCA); other < want {
+			want = other
+		}
+		assert.Equal(t, want, rfc3339(a.Expiry().ClientCANotAfter))
+		assert.True(t, a.Expiry().ClientCRLNextUpdate.IsZero(), "no CRL, no date")
+	})
+	t.Run("material Pulumi never reads has no date", func(t *testing.T) {
+		a := nlbArgs(t)
+		a.TLS = TLSArgs{SecretName: "cert-manager-tls"}
+		a.MTLS = MTLSArgs{CASecretName: "client-ca"}
+		assert.Equal(t, Expiry{}, a.Expiry())
+	})
+	t.Run("mode alb exports nothing: ACM renews its certificate", func(t *testing.T) {
+		assert.Equal(t, Expiry{}, Args{Mode: ModeALB}.Expiry())
+	})
+}
+
+// mustAwait resolves a plain (not secret) output: an expiry date is no
+// secret, so alerting can read it from a stack reference as it is.
+func mustAwait(t *testing.T, out pulumi.Output) any {
+	t.Helper()
+	v, secret := await(t, out)
+	assert.False(t, secret, "expiry dates are plain outputs")
+	return v
+}

@@ -1,0 +1,201 @@
+package monitoring
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// realEtcd is one etcd process on loopback with its metrics listener.
+type realEtcd struct {
+	name, client, peer, metrics string
+	cmd                         *exec.Cmd
+	log                         string
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newRealEtcd(t *testing.T, name string) *realEtcd {
+	return &realEtcd{
+		name:    name,
+		client:  fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		peer:    fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		metrics: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+	}
+}
+
+// start runs the member with the flags member.sh gives a pod (listeners,
+// the metrics listener), a backend quota small enough to hit in a test,
+// and the given initial cluster.
+func (e *realEtcd) start(t *testing.T, bin, dir, initialCluster, state string, quota int) {
+	t.Helper()
+	e.log = filepath.Join(dir, e.name+".log")
+	f, err := os.Create(e.log)
+	require.NoError(t, err)
+	e.cmd = exec.Command(filepath.Join(bin, "etcd"),
+		"--name", e.name, "--data-dir", filepath.Join(dir, e.name),
+		"--listen-client-urls", e.client, "--advertise-client-urls", e.client,
+		"--listen-peer-urls", e.peer, "--initial-advertise-peer-urls", e.peer,
+		"--listen-metrics-urls", e.metrics,
+		"--initial-cluster", initialCluster, "--initial-cluster-state", state,
+		"--quota-backend-bytes", fmt.Sprint(quota))
+	e.cmd.Stdout, e.cmd.Stderr = f, f
+	require.NoError(t, e.cmd.Start())
+	t.Cleanup(func() {
+		_ = e.cmd.Process.Kill()
+		_, _ = e.cmd.Process.Wait()
+		_ = f.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(e.log)
+			t.Logf("%s log (tail):\n%s", e.name, tailOf(string(b), 30))
+		}
+	})
+}
+
+func tailOf(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *realEtcd) scrape() (string, error) {
+	resp, err := http.Get(e.metrics + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// waitMetric polls the member's /metrics until re matches.
+func (e *realEtcd) waitMetric(t *testing.T, re string, timeout time.Duration) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		if body, err := e.scrape(); err == nil {
+			last = body
+			if rx.MatchString(body) {
+				return body
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: /metrics never matched %s within %s; last scrape:\n%s", e.name, re, timeout, tailOf(grepEtcd(last), 40))
+	return ""
+}
+
+func grepEtcd(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "etcd_server") || strings.HasPrefix(l, "etcd_debugging_server_alarms") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// put writes through etcd's gRPC gateway; it returns the server's error
+// text, e.g. "etcdserver: mvcc: database space exceeded".
+func (e *realEtcd) put(key string, value []byte) (string, error) {
+	body, _ := json.Marshal(map[string]string{
+		"key": base64.StdEncoding.EncodeToString([]byte(key)), "value": base64.StdEncoding.EncodeToString(value),
+	})
+	resp, err := http.Post(e.client+"/v3/kv/put", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// exposes reports whether a Prometheus text exposition has samples of name
+// (a histogram's _bucket series included, as the rules write them).
+func exposes(body, name string) bool {
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, name+"{") || strings.HasPrefix(l, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEtcdMetricNamesExistOnRealEtcd proves every etcd metric name the
+// alert rules use on the real etcd v3.6.16 the production image runs,
+// scraped from the metrics listener (--listen-metrics-urls, as member.sh
+// starts the members): a voter's series; etcd_server_is_learner = 1 on a
+// member added with --learner (how member.sh re-adds a replaced member);
+// and etcd_debugging_server_alarms{alarm_type="NOSPACE"}, which etcd only
+// exposes once an alarm was raised, by filling a 2 MiB backend quota.
+func TestEtcdMetricNamesExistOnRealEtcd(t *testing.T) {
+	bin := realtool.EtcdBinDir(t)
+	dir := t.TempDir()
+	const quota = 2 << 20
+
+	m1 := newRealEtcd(t, "m1")
+	m1.start(t, bin, dir, "m1="+m1.peer, "new", quota)
+	m1.waitMetric(t, `(?m)^etcd_server_has_leader 1$`, 30*time.Second)
+	// WAL fsyncs happen from the first raft entries on
+	voter := m1.waitMetric(t, `(?m)^etcd_disk_wal_fsync_duration_seconds_bucket\{`, 10*time.Second)
+
+	// a learner, as member.sh adds a replaced member
+	m2 := newRealEtcd(t, "m2")
+	out, err := exec.Command(filepath.Join(bin, "etcdctl"), "--endpoints", m1.client,
+		"member", "add", "m2", "--learner", "--peer-urls", m2.peer).CombinedOutput()
+	require.NoError(t, err, "etcdctl member add --learner: %s", out)
+	m2.start(t, bin, dir, "m1="+m1.peer+",m2="+m2.peer, "existing", quota)
+	learner := m2.waitMetric(t, `(?m)^etcd_server_is_learner 1$`, 30*time.Second)
+
+	// fill the quota until etcd raises NOSPACE
+	value := bytes.Repeat([]byte("x"), 256<<10)
+	var reply string
+	for i := 0; i < 64; i++ {
+		reply, err = m1.put(fmt.Sprintf("fill/%d", i), value)
+		require.NoError(t, err)
+		if strings.Contains(reply, "database space exceeded") {
+			break
+		}
+	}
+	require.Contains(t, reply, "database space exceeded", "the 2 MiB quota never filled")
+	alarmed := m1.waitMetric(t, `(?m)^etcd_debugging_server_alarms\{alarm_type="NOSPACE",server_id="[0-9a-f]+"\} 1$`, 10*time.Second)
+
+	names := EtcdMetricNames(Rules(fixture()))
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		switch name {
+		case "etcd_server_is_learner":
+			assert.True(t, exposes(learner, name), "%s not on the learner's /metrics", name)
+		case "etcd_debugging_server_alarms":
+			assert.True(t, exposes(alarmed, name), "%s not on /metrics after NOSPACE", name)
+		default:
+			assert.True(t, exposes(voter, name), "%s not on a voter's /metrics", name)
+		}
+	}
+	t.Logf("checked on etcd v3.6.16: %s", strings.Join(names, ", "))
+}

@@ -1,0 +1,121 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
+)
+
+// serviceObj is the part of a Service the scheme check reads.
+type serviceObj struct {
+	Metadata struct {
+		UID         string            `json:"uid"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+}
+
+// edgeSchemeChangeUpdatesInPlace: changing anka:edge.scheme on a deployed
+// stack updates the NLB Service in place (the AWS Load Balancer Controller,
+// not Pulumi, replaces the load balancer), `up` succeeds, and the preview
+// warns with the key, the new DNS name and the cut connections.
+func (e *env) edgeSchemeChangeUpdatesInPlace(t *testing.T) {
+	e.need(t)
+	ctx, ns := e.ctx, e.cfg.Namespace
+	path := "/api/v1/namespaces/" + ns + "/services/" + edge.ServiceName
+	var before serviceObj
+	if err := e.kube.Get(ctx, path, &before); err != nil {
+		t.Fatal(err)
+	}
+	schemeAnn := edge.NLBAnnotationPrefix + "scheme"
+	if got := before.Metadata.Annotations[schemeAnn]; got != edge.SchemeInternal {
+		t.Fatalf("the local stack's NLB Service has scheme %q, the scenario expects %q", got, edge.SchemeInternal)
+	}
+	// internet-facing needs the client ranges (validation).
+	for k, v := range map[string]string{edge.SchemeKey: edge.SchemeInternetFacing, "anka:edge.sourceCidrs[0]": "198.51.100.0/24"} {
+		if err := e.stack.Set(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inPlace := func(r *Result) {
+		t.Helper()
+		svc := r.Find(typeService, "edge-nlb")
+		if len(svc) == 0 {
+			t.Errorf("%s: no step for the NLB Service edge-nlb", r.Kind)
+		}
+		for _, s := range svc {
+			if s.Op != "update" {
+				t.Errorf("%s: the NLB Service must be updated in place, got %s", r.Kind, s)
+			}
+		}
+		for _, s := range r.Steps {
+			if s.Op != "same" && s.Op != "update" {
+				t.Errorf("%s: a scheme change must replace, create or delete nothing: %s", r.Kind, s)
+			}
+		}
+	}
+	pre, warnings, err := e.previewEvents()
+	if err != nil {
+		t.Fatalf("preview after changing %s: %v", edge.SchemeKey, err)
+	}
+	inPlace(pre)
+	var warned string
+	for _, w := range warnings {
+		if strings.Contains(w, edge.SchemeKey) {
+			warned = w
+		}
+	}
+	if warned == "" {
+		t.Errorf("preview: no warning names %s (warnings: %q)", edge.SchemeKey, warnings)
+	} else {
+		t.Logf("preview warning: %s", warned)
+		for _, want := range []string{"internal -> internet-facing", "new DNS name", "pushes in flight", "service -n " + ns + " " + edge.ServiceName} {
+			if !strings.Contains(warned, want) {
+				t.Errorf("preview warning does not contain %q: %s", want, warned)
+			}
+		}
+	}
+	up := e.run(t, "up after changing "+edge.SchemeKey, e.stack.Up)
+	inPlace(up)
+	var after serviceObj
+	if err := e.kube.Get(ctx, path, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Metadata.UID != before.Metadata.UID {
+		t.Errorf("the NLB Service was recreated (uid %s, was %s)", after.Metadata.UID, before.Metadata.UID)
+	}
+	if got := after.Metadata.Annotations[schemeAnn]; got != edge.SchemeInternetFacing {
+		t.Errorf("after up the NLB Service has scheme %q, want %q", got, edge.SchemeInternetFacing)
+	}
+}
+
+// storageClassRenameRefused: renaming the etcd StorageClass on a deployed
+// stack is refused at preview, naming anka:storage.etcd.className and how
+// to set it back, before anything changes; with the name restored the
+// preview is empty again.
+func (e *env) storageClassRenameRefused(t *testing.T) {
+	e.need(t)
+	ctx := e.ctx
+	class := e.cfg.EtcdClass
+	if err := e.stack.Set(ctx, storage.ClassNameKey, class+"-renamed"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := e.previewEvents()
+	if err == nil {
+		t.Fatalf("preview with %s renamed succeeded; it must be refused", storage.ClassNameKey)
+	}
+	for _, want := range []string{storage.ClassNameKey + " cannot change on a deployed stack", "pulumi config set --path '" + storage.ClassNameKey + "' " + class} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("preview error does not contain %q: %v", want, err)
+		}
+	}
+	if ok, err := e.kube.Exists(ctx, "/apis/storage.k8s.io/v1/storageclasses/"+class); err != nil || !ok {
+		t.Errorf("StorageClass %s after the refused preview: exists=%v err=%v", class, ok, err)
+	}
+	if err := e.stack.Set(ctx, storage.ClassNameKey, class); err != nil {
+		t.Fatal(err)
+	}
+	again := e.run(t, "preview with "+storage.ClassNameKey+" restored", e.stack.Preview)
+	assertNoChanges(t, again, "preview with "+storage.ClassNameKey+" restored")
+}
