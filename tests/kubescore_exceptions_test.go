@@ -95,18 +95,16 @@ var kubeScoreAccepted = []kubeScoreException{
 		Reason: "open: the disk-check pod has no security context"},
 
 	// NetworkPolicies.
-	{Check: "pod-networkpolicy", Object: "Deployment/anka-edge-nginx", Container: "", Finding: "*",
-		Reason: "open: no NetworkPolicy selects the NGINX edge pods; one must admit the load balancer's clients " +
+	{Check: "pod-networkpolicy", Object: "Deployment/anka-edge-nginx", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
+		Reason: "open: no ingress NetworkPolicy selects the NGINX edge pods (the namespace's " +
+			"deny-instance-metadata policy restricts egress only); one must admit the load balancer's clients " +
 			"(client IPs preserved, so the allowed CIDRs) on the TLS port and the health checks on the health port"},
-	{Check: "pod-networkpolicy", Object: "StatefulSet/etcd", Container: "", Finding: "The pod does not have a matching egress NetworkPolicy",
-		Reason: "open: the etcd NetworkPolicy restricts ingress only; issue 20 adds an egress policy to the " +
-			"namespace that denies the instance metadata address"},
-	{Check: "pod-networkpolicy", Object: "Deployment/anka-*", Container: "", Finding: "The pod does not have a matching egress NetworkPolicy",
-		Reason: "open: the Build Cloud NetworkPolicy restricts ingress only (see StatefulSet/etcd)"},
-	{Check: "pod-networkpolicy", Object: "CronJob/etcd-backup", Container: "", Finding: "*",
-		Reason: "open: the backup pod takes no connections but no policy limits its egress (etcd and S3)"},
-	{Check: "pod-networkpolicy", Object: "Job/etcd-*", Container: "", Finding: "*",
-		Reason: "open: the prune and disk-check pods take no connections but no policy limits their egress"},
+	{Check: "pod-networkpolicy", Object: "CronJob/etcd-backup", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
+		Reason: "open: the backup pod takes no connections but no ingress policy says so; its egress is limited " +
+			"only by the namespace's deny-instance-metadata policy (components/namespace), not yet to etcd and S3"},
+	{Check: "pod-networkpolicy", Object: "Job/etcd-*", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
+		Reason: "open: the prune and disk-check pods take no connections but no ingress policy says so; their " +
+			"egress is limited only by the namespace's deny-instance-metadata policy (see CronJob/etcd-backup)"},
 
 	// Probes and schedules.
 	{Check: "pod-probes-identical", Object: "Deployment/anka-edge-nginx", Container: "", Finding: "*",

@@ -27,6 +27,7 @@ const TypeToken = "anka:cluster:Cluster"
 
 // Service accounts that get IRSA roles.
 const (
+	VPCCNIServiceAccount = "aws-node"
 	EBSCSIServiceAccount = "ebs-csi-controller-sa"
 	ALBServiceAccount    = "aws-load-balancer-controller"
 	SystemNamespace      = "kube-system"
@@ -146,11 +147,15 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wirin
 	if err != nil {
 		return err
 	}
+	// AmazonEKS_CNI_Policy is not on the node role: it lets its holder
+	// create, attach and delete ENIs and assign IPs in the whole VPC, and a
+	// pod able to borrow the node's credentials would hold it. The VPC CNI
+	// gets it through its own IRSA role (NodePolicies, cniRole below).
 	var nodePolicies []pulumi.Resource
-	for _, policy := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"} {
+	for _, policy := range NodePolicies {
 		att, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+policy, &iam.RolePolicyAttachmentArgs{
 			Role:      nodeRole.Name,
-			PolicyArn: pulumi.String("arn:aws:iam::aws:policy/" + policy),
+			PolicyArn: pulumi.String(managedPolicyArn(args.Region, policy)),
 		}, parent)
 		if err != nil {
 			return err
@@ -239,13 +244,26 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wirin
 	c.OIDCProviderArn = oidc.Arn
 
 	lt, err := ec2.NewLaunchTemplate(ctx, name+"-nodes", &ec2.LaunchTemplateArgs{
-		Description: pulumi.String("Anka Build Cloud nodes: IMDSv2 only, encrypted gp3 root volume"),
+		Description: pulumi.String("Anka Build Cloud nodes: IMDSv2 only, hop limit 1, encrypted gp3 root volume"),
 		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint: pulumi.String("enabled"),
 			HttpTokens:   pulumi.String("required"),
-			// 2 hops lets the EBS CSI node plugin read instance metadata;
-			// workloads use IRSA, not the node role.
-			HttpPutResponseHopLimit: pulumi.Int(2),
+			// One hop: the IMDSv2 token's response does not survive the
+			// extra hop into a pod's network namespace, so no pod can
+			// borrow the node role's credentials (EKS best practices
+			// guide, Identity and Access Management: "Restrict access to
+			// the instance profile assigned to the worker node"; EC2 user
+			// guide, "Configure the instance metadata options": hop limit
+			// 1 keeps IMDSv2 to the instance, containers need 2).
+			// Host-network pods (aws-node, kube-proxy) are on the node's
+			// own stack and keep IMDS. Nothing else here needs it: the VPC
+			// CNI and the EBS CSI driver use IRSA (the pod identity
+			// webhook also sets AWS_REGION), the EBS CSI node plugin falls
+			// back to the Kubernetes API for its instance ID and zone
+			// (aws-ebs-csi-driver docs/install.md, "Kubernetes
+			// metadata"), and the Load Balancer Controller gets region
+			// and vpcId from its Helm values (loadBalancerController).
+			HttpPutResponseHopLimit: pulumi.Int(NodeIMDSHopLimit),
 		},
 		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
 			DeviceName: pulumi.String("/dev/xvda"),
@@ -269,9 +287,39 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wirin
 	// Without the VPC CNI's network policy agent, NetworkPolicies (etcd's
 	// client port, the Build Cloud's trust in NGINX's identity headers) are
 	// stored but not enforced.
+	//
+	// The CNI's permissions are on its own IRSA role, for
+	// kube-system/aws-node only (EKS user guide, "Configure Amazon VPC CNI
+	// plugin to use IRSA"), not on the node role. Order, on a new stack and
+	// on one upgraded from a version that had AmazonEKS_CNI_Policy on the
+	// node role: the role and its attachment, then the add-on with
+	// serviceAccountRoleArn (EKS annotates aws-node's service account; a
+	// pod takes the role when it is created), then the node groups, which
+	// depend on the add-on. On that upgrade the launch template changes
+	// too (hop limit 1), so every node, and every aws-node pod with it, is
+	// replaced by one on the role. The old node-role attachment, no longer
+	// in the program, is deleted by the engine after every create and
+	// update of the `up` (never when one fails), so no aws-node pod runs
+	// without the policy and pod networking is not cut
+	// (docs/operations.md, "What each change does").
+	cniRole, err := iam.NewRole(ctx, name+"-vpc-cni", &iam.RoleArgs{
+		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, VPCCNIServiceAccount),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	cniAttachment, err := iam.NewRolePolicyAttachment(ctx, name+"-vpc-cni", &iam.RolePolicyAttachmentArgs{
+		Role:      cniRole.Name,
+		PolicyArn: pulumi.String(managedPolicyArn(args.Region, CNIPolicy)),
+	}, parent)
+	if err != nil {
+		return err
+	}
 	cniArgs := c.addonArgs(ctx, AddonVPCCNI, args, "OVERWRITE", tags)
 	cniArgs.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
-	cni, err := awseks.NewAddon(ctx, name+"-vpc-cni", cniArgs, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	cniArgs.ServiceAccountRoleArn = cniRole.Arn
+	cni, err := awseks.NewAddon(ctx, name+"-vpc-cni", cniArgs, parent, pulumi.DependsOn([]pulumi.Resource{cluster, cniAttachment}))
 	if err != nil {
 		return err
 	}
@@ -498,6 +546,24 @@ func ebsKMSPolicy(keys []string) string {
 		},
 	})
 	return string(b)
+}
+
+// NodeIMDSHopLimit is the nodes' IMDSv2 PUT response hop limit: 1, so
+// that only the node itself (and host-network pods) reach instance metadata.
+const NodeIMDSHopLimit = 1
+
+// CNIPolicy is the AWS managed policy the VPC CNI needs; it is on the CNI's
+// IRSA role, never on the node role.
+const CNIPolicy = "AmazonEKS_CNI_Policy"
+
+// NodePolicies are the AWS managed policies on the node role: what the
+// kubelet and the image pulls need, and nothing a pod should get.
+var NodePolicies = []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"}
+
+// managedPolicyArn is the ARN of an AWS managed IAM policy in the region's
+// partition.
+func managedPolicyArn(region, policy string) string {
+	return "arn:" + partition(region) + ":iam::aws:policy/" + policy
 }
 
 func authModePtr(m eks.AuthenticationMode) *eks.AuthenticationMode { return &m }

@@ -5,8 +5,10 @@ package namespace
 
 import (
 	"cmp"
+
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -94,5 +96,52 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	n.Resource = ns
 	n.Name = ns.Metadata.Name().Elem()
+	if _, err := denyInstanceMetadata(ctx, name, n.Name, pulumi.Parent(n)); err != nil {
+		return nil, err
+	}
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name})
+}
+
+// Instance metadata addresses (EC2 user guide, "Access instance metadata":
+// IPv4 169.254.169.254, IPv6 fd00:ec2::254 on Nitro instances).
+const (
+	InstanceMetadataIPv4 = "169.254.169.254/32"
+	InstanceMetadataIPv6 = "fd00:ec2::254/128"
+)
+
+// DenyMetadataPolicyName is the NetworkPolicy that keeps every pod of the
+// namespace from instance metadata.
+const DenyMetadataPolicyName = "deny-instance-metadata"
+
+// denyInstanceMetadata selects every pod of the namespace and allows all
+// egress except to the instance metadata addresses. NetworkPolicies are
+// additive and the components' other policies restrict ingress only, so
+// this one changes nothing but the metadata address: DNS, etcd, S3 and the
+// AWS APIs stay reachable. No pod here needs IMDS: what needs AWS uses IRSA
+// (the pod identity webhook sets AWS_REGION). It backs up the nodes' IMDSv2
+// hop limit of 1 (components/cluster), which already stops the token
+// response, and also covers IMDSv1 on nodes this stack does not launch
+// (existing mode). Host-network pods are not subject to NetworkPolicies.
+func denyInstanceMetadata(ctx *pulumi.Context, name string, namespace pulumi.StringOutput, parent pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
+	return networkingv1.NewNetworkPolicy(ctx, name+"-deny-instance-metadata", &networkingv1.NetworkPolicyArgs{
+		Metadata: metav1.ObjectMetaArgs{
+			Name:      pulumi.String(DenyMetadataPolicyName),
+			Namespace: namespace,
+			Labels:    pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("anka-build-cloud")},
+		},
+		Spec: networkingv1.NetworkPolicySpecArgs{
+			PodSelector: metav1.LabelSelectorArgs{},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{
+					networkingv1.NetworkPolicyPeerArgs{IpBlock: networkingv1.IPBlockArgs{
+						Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.StringArray{pulumi.String(InstanceMetadataIPv4)},
+					}},
+					networkingv1.NetworkPolicyPeerArgs{IpBlock: networkingv1.IPBlockArgs{
+						Cidr: pulumi.String("::/0"), Except: pulumi.StringArray{pulumi.String(InstanceMetadataIPv6)},
+					}},
+				},
+			}},
+		},
+	}, parent)
 }

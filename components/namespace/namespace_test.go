@@ -48,3 +48,28 @@ func TestNamespacePodReadinessGateLabel(t *testing.T) {
 		"pod-security.kubernetes.io/warn":    "restricted",
 	}, got)
 }
+
+// TestNamespaceDeniesInstanceMetadataEgress: one Egress policy selects every
+// pod of the namespace and allows all egress but the instance metadata
+// addresses, so nothing else (DNS, etcd, S3) is cut.
+func TestNamespaceDeniesInstanceMetadataEgress(t *testing.T) {
+	rec := harness.NewRecorder()
+	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "namespace", Args{Name: "builds"})
+		return err
+	}))
+	np := rec.Get(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "namespace-deny-instance-metadata")
+	assert.Equal(t, "namespace", np.ParentName())
+	meta := np.Inputs["metadata"].ObjectValue()
+	assert.Equal(t, "builds", meta["namespace"].StringValue())
+	assert.Equal(t, "deny-instance-metadata", meta["name"].StringValue())
+	spec := np.Inputs["spec"].Mappable().(map[string]any)
+	assert.Equal(t, map[string]any{
+		"podSelector": map[string]any{},
+		"policyTypes": []any{"Egress"},
+		"egress": []any{map[string]any{"to": []any{
+			map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"169.254.169.254/32"}}},
+			map[string]any{"ipBlock": map[string]any{"cidr": "::/0", "except": []any{"fd00:ec2::254/128"}}},
+		}}},
+	}, spec, "every pod, egress only, everything but the metadata addresses")
+}

@@ -81,7 +81,11 @@ status=$(etcdutl snapshot status "$file" -w json 2>&1) ||
 status=$(printf '%s\n' "$status" | grep '^{' | tail -n 1)
 num() { printf '%s' "$status" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 revision=$(num revision) keys=$(num totalKey) size=$(num totalSize) hash=$(num hash)
-[ "${revision:-0}" -gt 0 ] || fail "step=verify file=$file reason=no-revision status=$status"
+# A snapshot of a cluster nobody has written to yet has revision 0 and no
+# keys, and is a valid backup; what must be there is a readable status.
+if [ -z "$hash" ] || [ -z "$revision" ] || [ "${size:-0}" -le 0 ]; then
+	fail "step=verify file=$file reason=unreadable-status status=$status"
+fi
 
 key="$ts.db"
 [ -z "$PREFIX" ] || key="${PREFIX%/}/$key"
