@@ -151,8 +151,7 @@ func TestLocalRealPods(t *testing.T) {
 	}
 	e := &realEnv{ctx: ctx, root: root, runDir: cl.RunDir, kube: cl.Kube, cfg: cfg, secrets: secrets}
 	// No final destroy: the cluster and its nodes are thrown away with their pods (stopping them kills the
-	// containers), and destroy with reattachment is TestLocalWorkload's (KWOK); it would add over a
-	// minute of real pods draining.
+	// containers). DestroyThenUpReattachesData destroys and brings the stack back once, on real volumes.
 	t.Cleanup(func() { t.Logf("whole test %.1fs", time.Since(begin).Seconds()) })
 
 	t.Run("UpRunsEveryPod", func(t *testing.T) {
@@ -173,6 +172,8 @@ func TestLocalRealPods(t *testing.T) {
 	t.Run("BackupJobUploadsSnapshot", e.backupJob)
 	t.Run("EtcdPodDeletedComesBackWithData", e.etcdPodDeleted)
 	t.Run("EtcdClaimDeletedRejoins", e.etcdClaimDeleted)
+	t.Run("PDBRefusesEvictionWhileAMemberIsDown", e.pdbRefusesSecondEviction)
+	t.Run("DestroyThenUpReattachesData", func(t *testing.T) { e.destroyThenUp(t, st) })
 	t.Run("NoRestartsAtTheEnd", func(t *testing.T) {
 		e.need(t)
 		e.everyPodReady(t)
@@ -479,4 +480,116 @@ func (e *realEnv) etcdClaimDeleted(t *testing.T) {
 	}
 	e.waitEtcdPod(t, pod, uid)
 	e.checkEtcdAfter(t, pod, false)
+}
+
+// destroyThenUp: `pulumi destroy` keeps the namespace and the members'
+// claims and volumes (Retain), and the next `up` brings the same cluster
+// back on them: the same cluster ID, every member with its member ID, the
+// key still there, every pod Ready.
+func (e *realEnv) destroyThenUp(t *testing.T, st *integration.Stack) {
+	e.need(t)
+	before := e.members(t, "etcd-0")
+	ids := map[string]uint64{}
+	for _, m := range before.Members {
+		ids[m.Name] = m.ID
+	}
+	d, err := st.Destroy(e.ctx)
+	if err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	t.Log(d)
+	ns := e.cfg.Namespace
+	if ok, _ := e.kube.Exists(e.ctx, "/apis/apps/v1/namespaces/"+ns+"/statefulsets/etcd"); ok {
+		t.Fatal("the etcd StatefulSet still exists after destroy")
+	}
+	for i := range e.cfg.EtcdReplicas {
+		claim := fmt.Sprintf("data-etcd-%d", i)
+		if ok, err := e.kube.Exists(e.ctx, "/api/v1/namespaces/"+ns+"/persistentvolumeclaims/"+claim); err != nil || !ok {
+			t.Fatalf("claim %s after destroy: exists=%v err=%v (the members' data must outlive destroy)", claim, ok, err)
+		}
+	}
+	up, err := st.Up(e.ctx)
+	if err != nil {
+		t.Fatalf("up after destroy: %v", err)
+	}
+	t.Log(up)
+	e.everyPodReady(t)
+	after := e.members(t, "etcd-0")
+	if after.Header.ClusterID != before.Header.ClusterID {
+		t.Errorf("cluster ID %x after destroy and up, %x before", after.Header.ClusterID, before.Header.ClusterID)
+	}
+	if len(after.Members) != len(before.Members) {
+		t.Errorf("%d members after destroy and up, %d before: %+v", len(after.Members), len(before.Members), after.Members)
+	}
+	for _, m := range after.Members {
+		if ids[m.Name] != m.ID {
+			t.Errorf("%s is member %x after destroy and up, was %x: it did not come back on its volume", m.Name, m.ID, ids[m.Name])
+		}
+	}
+	got, err := e.etcdctl("etcd-0", "--endpoints", e.clientURL(), "get", etcdKey, "--print-value-only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(got) != "written-through-the-client-service" {
+		t.Errorf("%s reads %q after destroy and up", etcdKey, got)
+	}
+}
+
+// pdbRefusesSecondEviction: with etcd-0 evicted and held down (its zone's
+// only node cordoned, its volume zonal), the PodDisruptionBudget refuses to
+// evict etcd-1 (HTTP 429), so a drain never takes a second member; once the
+// node is back, etcd-0 returns with its member ID and data.
+func (e *realEnv) pdbRefusesSecondEviction(t *testing.T) {
+	e.need(t)
+	ns := e.cfg.Namespace
+	var down integration.RealPod
+	if err := e.kube.Get(e.ctx, "/api/v1/namespaces/"+ns+"/pods/etcd-0", &down); err != nil {
+		t.Fatal(err)
+	}
+	node := down.Spec.NodeName
+	ids := map[string]uint64{}
+	for _, m := range e.members(t, "etcd-1").Members {
+		ids[m.Name] = m.ID
+	}
+	if err := e.kube.Cordon(e.ctx, node, true); err != nil {
+		t.Fatal(err)
+	}
+	uncordoned := false
+	uncordon := func() {
+		if !uncordoned {
+			uncordoned = true
+			if err := e.kube.Cordon(e.ctx, node, false); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer uncordon()
+	if err := e.kube.Evict(e.ctx, ns, "etcd-0"); err != nil {
+		t.Fatalf("evicting etcd-0 (budget 1) must succeed: %v", err)
+	}
+	err := integration.WaitFor(e.ctx, 2*time.Minute, "the budget used up", func() (bool, string, error) {
+		p, err := e.kube.PDB(e.ctx, ns, "etcd")
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return p.Status.DisruptionsAllowed == 0 && p.Status.CurrentHealthy == e.cfg.EtcdReplicas-1, fmt.Sprintf("%+v", p.Status), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.kube.Evict(e.ctx, ns, "etcd-1")
+	switch {
+	case err == nil:
+		t.Fatal("evicting etcd-1 while etcd-0 is down was accepted; the PDB must refuse it")
+	case !integration.IsStatus(err, 429):
+		t.Fatalf("evicting etcd-1 while etcd-0 is down: want HTTP 429 from the PDB, got %v", err)
+	}
+	t.Logf("evicting etcd-1 while etcd-0 is down on cordoned %s: refused (%v)", node, err)
+	uncordon()
+	e.waitEtcdPod(t, "etcd-0", down.Metadata.UID)
+	for _, m := range e.members(t, "etcd-1").Members {
+		if ids[m.Name] != m.ID {
+			t.Errorf("%s is member %x after the eviction, was %x", m.Name, m.ID, ids[m.Name])
+		}
+	}
 }
