@@ -62,47 +62,8 @@ tool_bins() { # sets ETCD_BIN K8S_BIN KWOK_DIR from the toolchain's cache layout
 kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$RUN/admin.kubeconfig" --request-timeout=10s "$@"; }
 
 # ------------------------------------------------------------------------------------------- processes
-pid_of() { # component -> its PID if the recorded process is alive and still runs that binary
-  local f=$PIDS/$1.pid pid exe cur
-  [ -f "$f" ] || return 1
-  read -r pid exe < "$f" || return 1
-  [ -n "$pid" ] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  cur=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [ "${cur% (deleted)}" = "$exe" ] || return 1   # guards against a recycled PID
-  echo "$pid"
-}
-
-spawn() { # component binary args...  (detached in its own session, PID and binary recorded)
-  local name=$1 bin=$2; shift 2
-  [ -x "$bin" ] || die "missing $bin (scripts/toolchain.sh should have built it)"
-  # setsid: its own session, so a Ctrl-C or a test harness killing the caller's process group spares it;
-  # 8>&-: the child must not inherit the lock on $RUN/.lock
-  setsid "$bin" "$@" < /dev/null >> "$LOGS/$name.log" 2>&1 8>&- &
-  echo "$! $(readlink -f "$bin")" > "$PIDS/$name.pid"
-  log "started $name (pid $!, log $LOGS/$name.log)"
-}
-
-stop_group() { # components...: SIGTERM to all at once, wait up to 15s, then SIGKILL the stragglers
-  local c pid pids=() names=() i
-  for c in "$@"; do
-    if pid=$(pid_of "$c"); then
-      kill "$pid" 2>/dev/null || true
-      pids+=("$pid"); names+=("$c")
-    fi
-  done
-  for i in "${!pids[@]}"; do
-    local n=0
-    while kill -0 "${pids[i]}" 2>/dev/null; do
-      if [ $n -ge 150 ]; then
-        log "${names[i]} (pid ${pids[i]}) ignored SIGTERM for 15s, SIGKILL"; kill -9 "${pids[i]}" 2>/dev/null || true; break
-      fi
-      sleep 0.1; n=$((n + 1))
-    done
-    log "stopped ${names[i]} (pid ${pids[i]})"
-  done
-  for c in "$@"; do rm -f "$PIDS/$c.pid"; done
-}
+# shellcheck source=scripts/pids.sh
+source "$HERE/pids.sh"
 
 stop_all() { # clients first, then the apiserver, then etcd
   stop_group kwok kube-scheduler kube-controller-manager

@@ -59,41 +59,8 @@ node_name() { echo "real-${ZONES[$1]}"; }
 gateway() { echo "10.244.$(($1 + 1)).1"; }
 
 # ------------------------------------------------------------------------------------------- processes
-# The same PID bookkeeping as scripts/localcluster.sh: "<pid> <binary>" per component.
-pid_of() {
-  local f=$PIDS/$1.pid pid exe cur
-  [ -f "$f" ] || return 1
-  read -r pid exe < "$f" || return 1
-  [ -n "$pid" ] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  cur=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [ "${cur% (deleted)}" = "$exe" ] || return 1   # guards against a recycled PID
-  echo "$pid"
-}
-
-spawn() { # component binary args...
-  local name=$1 bin=$2; shift 2
-  [ -x "$bin" ] || die "missing $bin"
-  setsid "$bin" "$@" < /dev/null >> "$LOGS/$name.log" 2>&1 8>&- 9>&- &
-  echo "$! $(readlink -f "$bin")" > "$PIDS/$name.pid"
-  log "started $name (pid $!, log $LOGS/$name.log)"
-}
-
-stop_many() { # components...: SIGTERM to all at once, then SIGKILL to those still there after 15s
-  local c pid pids=() names=() i n
-  for c in "$@"; do
-    if pid=$(pid_of "$c"); then kill "$pid" 2>/dev/null || true; pids+=("$pid"); names+=("$c"); fi
-  done
-  for i in "${!pids[@]}"; do
-    n=0
-    while [ -e "/proc/${pids[i]}" ] && [ "$(awk '{print $3}' "/proc/${pids[i]}/stat" 2>/dev/null)" != Z ]; do
-      if [ $n -ge 150 ]; then log "${names[i]} (pid ${pids[i]}) ignored SIGTERM for 15s, SIGKILL"; kill -9 "${pids[i]}" 2>/dev/null || true; break; fi
-      sleep 0.1; n=$((n + 1))
-    done
-    log "stopped ${names[i]} (pid ${pids[i]})"
-  done
-  for c in "$@"; do rm -f "$PIDS/$c.pid"; done
-}
+# shellcheck source=scripts/pids.sh
+source "$HERE/pids.sh"
 
 wait_for() { # description command...
   local desc=$1; shift
@@ -483,9 +450,9 @@ unmount_under() { # dir: whatever the kubelet and containerd left mounted there 
 
 stop_all() {
   local i
-  stop_many kubelet-0 kubelet-1 kubelet-2 kube-proxy coredns
+  stop_group kubelet-0 kubelet-1 kubelet-2 kube-proxy coredns
   for i in "${!ZONES[@]}"; do kill_pods "$i"; done
-  stop_many containerd-0 containerd-1 containerd-2
+  stop_group containerd-0 containerd-1 containerd-2
   unmount_under "$RUN"
   drop_dead_netns
 }

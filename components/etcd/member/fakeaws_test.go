@@ -1,309 +1,35 @@
 package member
 
 import (
-	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"io"
-	"log"
-	"math/big"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/fakeaws"
 )
 
-// fakeAWS is the AWS a backup pod talks to, served on loopback: an HTTPS proxy (the client's
-// HTTPS_PROXY) that terminates each CONNECT tunnel with a certificate for the requested host,
-// signed by a test CA (the client's AWS_CA_BUNDLE), and answers
-//   - sts.<region>.amazonaws.com: AssumeRoleWithWebIdentity, as IRSA's credential provider calls it;
-//   - <bucket>.s3.<region>.amazonaws.com (or path-style s3.<region>.amazonaws.com): gofakes3 on an
-//     in-memory backend.
-//
-// The AWS CLI thus resolves the real endpoints itself (no endpoint override, which AWS CLI 2.9 has
-// no environment variable or config for) and speaks TLS to them; only the proxy and the CA bundle
-// are test plumbing. Any other host, or any plain-HTTP proxy request, is recorded as unexpected.
-type fakeAWS struct {
-	region, bucket string
-	roleARN, token string // what STS accepts: the role IRSA names and the projected token's content
-	caFile         string
-	proxyURL       string
-
-	Backend *s3mem.Backend
-	// The credentials STS hands out.
-	AccessKeyID, SecretAccessKey, SessionToken string
-
-	ca      *x509.Certificate
-	caKey   *ecdsa.PrivateKey
-	s3      http.Handler
-	inner   *http.Server
-	tunnels *tunnelListener
-
-	mu         sync.Mutex
-	leafs      map[string]*tls.Certificate
-	connects   []string
-	stsCalls   []url.Values
-	s3Requests []s3Request
-	unexpected []string
-}
-
-type s3Request struct {
-	Method, Host, Path, Authorization, SecurityToken string
-}
-
-func newFakeAWS(t *testing.T, dir, region, bucket, roleARN, token string) *fakeAWS {
+// newFakeAWS starts internal/fakeaws for one test: its proxy on loopback,
+// STS accepting exactly token (the projected service-account token the pod
+// reads) for roleARN, stopped when the test ends.
+func newFakeAWS(t *testing.T, dir, region, bucket, roleARN, token string) *testFakeAWS {
 	t.Helper()
-	f := &fakeAWS{region: region, bucket: bucket, roleARN: roleARN, token: token,
-		AccessKeyID: "ASIAANKATESTIRSA0001", SecretAccessKey: "anka-test-secret-" + randHex(t, 8),
-		SessionToken: "anka-test-session-" + randHex(t, 16), leafs: map[string]*tls.Certificate{}}
-
-	var err error
-	f.caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "anka-etcd-backup test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &f.caKey.PublicKey, f.caKey)
-	must(t, err)
-	f.ca, err = x509.ParseCertificate(der)
-	must(t, err)
-	f.caFile = filepath.Join(dir, "fake-aws-ca.pem")
-	must(t, os.WriteFile(f.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
-
-	f.Backend = s3mem.New()
-	must(t, f.Backend.CreateBucket(bucket))
-	f.s3 = gofakes3.New(f.Backend, gofakes3.WithHostBucketBase("s3."+region+".amazonaws.com")).Server()
-
-	f.tunnels = &tunnelListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-	f.inner = &http.Server{Handler: http.HandlerFunc(f.serveAWS), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: log.New(io.Discard, "", 0)}
-	go func() { _ = f.inner.Serve(f.tunnels) }() // returns when Close is called
-	proxy := httptest.NewServer(http.HandlerFunc(f.serveProxy))
-	f.proxyURL = proxy.URL
-	t.Cleanup(func() {
-		proxy.Close()
-		_ = f.inner.Close() // also closes the tunnel listener
+	f, err := fakeaws.New(dir, "127.0.0.1:0", region, bucket, roleARN, func(got string) error {
+		if got != token {
+			return fmt.Errorf("not the pod's projected token")
+		}
+		return nil
 	})
-	return f
+	must(t, err)
+	t.Cleanup(f.Close)
+	return &testFakeAWS{f}
 }
+
+// testFakeAWS is the fake as a process on this machine sees it: the CA
+// bundle at the path the fake wrote it to.
+type testFakeAWS struct{ *fakeaws.FakeAWS }
 
 // ClientEnv is the test plumbing added to the pod's environment: the proxy and the CA bundle.
-func (f *fakeAWS) ClientEnv() []string {
-	return []string{"HTTPS_PROXY=" + f.proxyURL, "NO_PROXY=127.0.0.1,localhost", "AWS_CA_BUNDLE=" + f.caFile}
-}
-
-func (f *fakeAWS) unexpectedf(format string, a ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.unexpected = append(f.unexpected, fmt.Sprintf(format, a...))
-}
-
-// Unexpected lists the requests fakeAWS refused: they would have gone to something it does not fake.
-func (f *fakeAWS) Unexpected() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.unexpected...)
-}
-
-func (f *fakeAWS) Connects() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.connects...)
-}
-
-func (f *fakeAWS) STSCalls() []url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]url.Values(nil), f.stsCalls...)
-}
-
-func (f *fakeAWS) S3Requests() []s3Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]s3Request(nil), f.s3Requests...)
-}
-
-// serveProxy answers CONNECT host:443 and hands the tunnel, wrapped in TLS, to the inner server.
-func (f *fakeAWS) serveProxy(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodConnect {
-		f.unexpectedf("plain proxy request %s %s", r.Method, r.URL)
-		http.Error(w, "fake AWS proxies CONNECT only", http.StatusMethodNotAllowed)
-		return
-	}
-	f.mu.Lock()
-	f.connects = append(f.connects, r.Host)
-	f.mu.Unlock()
-	conn, rw, err := w.(http.Hijacker).Hijack()
-	if err != nil {
-		f.unexpectedf("hijacking CONNECT %s: %v", r.Host, err)
-		return
-	}
-	if _, err := conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
-		conn.Close()
-		return
-	}
-	tlsConn := tls.Server(&bufferedConn{Conn: conn, r: rw.Reader}, &tls.Config{
-		GetCertificate: f.leaf, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12})
-	select {
-	case f.tunnels.conns <- tlsConn:
-	case <-f.tunnels.closed:
-		conn.Close()
-	}
-}
-
-// leaf issues (once per name) a certificate for the host the client asks for by SNI.
-func (f *fakeAWS) leaf(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	name := hello.ServerName
-	if name == "" {
-		return nil, fmt.Errorf("fake AWS: the client sent no SNI")
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if c, ok := f.leafs[name]; ok {
-		return c, nil
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, f.ca, &key.PublicKey, f.caKey)
-	if err != nil {
-		return nil, err
-	}
-	c := &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	f.leafs[name] = c
-	return c, nil
-}
-
-// serveAWS answers the requests that came through a tunnel, by Host.
-func (f *fakeAWS) serveAWS(w http.ResponseWriter, r *http.Request) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	s3Host := "s3." + f.region + ".amazonaws.com"
-	switch host {
-	case "sts." + f.region + ".amazonaws.com":
-		f.serveSTS(w, r)
-	case s3Host, f.bucket + "." + s3Host:
-		f.mu.Lock()
-		f.s3Requests = append(f.s3Requests, s3Request{Method: r.Method, Host: host, Path: r.URL.Path,
-			Authorization: r.Header.Get("Authorization"), SecurityToken: r.Header.Get("X-Amz-Security-Token")})
-		f.mu.Unlock()
-		f.s3.ServeHTTP(w, r)
-	default:
-		f.unexpectedf("request to %s: %s %s", r.Host, r.Method, r.URL)
-		http.Error(w, "fake AWS does not serve "+r.Host, http.StatusBadGateway)
-	}
-}
-
-// serveSTS answers AssumeRoleWithWebIdentity (an unsigned query-protocol POST) for the role and
-// token it was given, as STS does for an IRSA pod whose token the cluster's OIDC provider signed.
-func (f *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	form := r.PostForm
-	f.mu.Lock()
-	f.stsCalls = append(f.stsCalls, form)
-	f.mu.Unlock()
-	stsError := func(code, msg string) {
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>anka-test</RequestId></ErrorResponse>`, code, msg)
-	}
-	switch {
-	case r.Method != http.MethodPost || form.Get("Action") != "AssumeRoleWithWebIdentity":
-		f.unexpectedf("STS %s Action=%q", r.Method, form.Get("Action"))
-		stsError("InvalidAction", "fake STS answers AssumeRoleWithWebIdentity only")
-	case r.Header.Get("Authorization") != "":
-		f.unexpectedf("STS AssumeRoleWithWebIdentity was signed: %s", r.Header.Get("Authorization"))
-		stsError("InvalidRequest", "AssumeRoleWithWebIdentity is not signed")
-	case form.Get("RoleArn") != f.roleARN || form.Get("WebIdentityToken") != f.token:
-		stsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
-	default:
-		w.Header().Set("Content-Type", "text/xml")
-		//nolint:gosec // G705: the test's own fake STS echoes the test's values, not a client's
-		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleWithWebIdentityResult>
-    <Audience>sts.amazonaws.com</Audience>
-    <AssumedRoleUser>
-      <AssumedRoleId>AROAANKATEST:%[1]s</AssumedRoleId>
-      <Arn>%[2]s/%[1]s</Arn>
-    </AssumedRoleUser>
-    <Provider>arn:aws:iam::123456789012:oidc-provider/oidc.eks.%[3]s.amazonaws.com/id/ANKATEST</Provider>
-    <Credentials>
-      <AccessKeyId>%[4]s</AccessKeyId>
-      <SecretAccessKey>%[5]s</SecretAccessKey>
-      <SessionToken>%[6]s</SessionToken>
-      <Expiration>%[7]s</Expiration>
-    </Credentials>
-    <SubjectFromWebIdentityToken>system:serviceaccount:anka:etcd-backup</SubjectFromWebIdentityToken>
-  </AssumeRoleWithWebIdentityResult>
-  <ResponseMetadata><RequestId>anka-test-request</RequestId></ResponseMetadata>
-</AssumeRoleWithWebIdentityResponse>
-`, form.Get("RoleSessionName"), strings.Replace(f.roleARN, ":iam::", ":sts::", 1), f.region,
-			f.AccessKeyID, f.SecretAccessKey, f.SessionToken, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
-	}
-}
-
-// tunnelListener hands the proxy's TLS tunnels to the inner HTTP server.
-type tunnelListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func (l *tunnelListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *tunnelListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *tunnelListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
-// bufferedConn reads first what the proxy's reader buffered after the CONNECT request.
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (f *testFakeAWS) ClientEnv() []string { return f.FakeAWS.ClientEnv(f.CAFile) }
 
 func randHex(t *testing.T, n int) string {
 	b := make([]byte, n)
