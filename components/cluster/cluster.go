@@ -302,17 +302,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wirin
 	// update of the `up` (never when one fails), so no aws-node pod runs
 	// without the policy and pod networking is not cut
 	// (docs/operations.md, "What each change does").
-	cniRole, err := iam.NewRole(ctx, name+"-vpc-cni", &iam.RoleArgs{
-		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, VPCCNIServiceAccount),
-		Tags:             tags,
-	}, parent)
-	if err != nil {
-		return err
-	}
-	cniAttachment, err := iam.NewRolePolicyAttachment(ctx, name+"-vpc-cni", &iam.RolePolicyAttachmentArgs{
-		Role:      cniRole.Name,
-		PolicyArn: pulumi.String(managedPolicyArn(args.Region, CNIPolicy)),
-	}, parent)
+	cniRole, cniAttachment, err := serviceAccountRole(ctx, name+"-vpc-cni", oidc, VPCCNIServiceAccount, managedPolicyArn(args.Region, CNIPolicy), tags, parent)
 	if err != nil {
 		return err
 	}
@@ -387,17 +377,7 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wirin
 	}
 	c.Ready = append(c.Ready, coredns)
 
-	ebsRole, err := iam.NewRole(ctx, name+"-ebs-csi", &iam.RoleArgs{
-		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, EBSCSIServiceAccount),
-		Tags:             tags,
-	}, parent)
-	if err != nil {
-		return err
-	}
-	ebsAttachment, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
-		Role:      ebsRole.Name,
-		PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"),
-	}, parent)
+	ebsRole, ebsAttachment, err := serviceAccountRole(ctx, name+"-ebs-csi", oidc, EBSCSIServiceAccount, managedPolicyArn(args.Region, EBSCSIPolicy), tags, parent)
 	if err != nil {
 		return err
 	}
@@ -556,9 +536,30 @@ const NodeIMDSHopLimit = 1
 // IRSA role, never on the node role.
 const CNIPolicy = "AmazonEKS_CNI_Policy"
 
+// EBSCSIPolicy is the AWS managed policy the EBS CSI driver's role holds
+// (EKS user guide, "Create an Amazon EBS CSI driver IAM role").
+const EBSCSIPolicy = "service-role/AmazonEBSCSIDriverPolicy"
+
 // NodePolicies are the AWS managed policies on the node role: what the
 // kubelet and the image pulls need, and nothing a pod should get.
 var NodePolicies = []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"}
+
+// serviceAccountRole is an IRSA role only kube-system/<serviceAccount> can
+// assume, holding one AWS managed policy; both named name.
+func serviceAccountRole(ctx *pulumi.Context, name string, oidc *iam.OpenIdConnectProvider, serviceAccount, policyArn string, tags pulumi.StringMap, parent pulumi.ResourceOption) (*iam.Role, *iam.RolePolicyAttachment, error) {
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, serviceAccount),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	att, err := iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.String(policyArn),
+	}, parent)
+	return role, att, err
+}
 
 // managedPolicyArn is the ARN of an AWS managed IAM policy in the region's
 // partition.

@@ -3,42 +3,23 @@ package cluster
 import (
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// registration is what the engine receives besides inputs: the options the
-// recorder does not keep (ignoreChanges, deleteBeforeReplace).
-type registration struct {
-	ignoreChanges       []string
-	deleteBeforeReplace bool
-}
-
-func runEKS(t *testing.T, a Args) (*harness.Recorder, map[string]registration) {
+func runEKS(t *testing.T, a Args) *harness.Recorder {
 	t.Helper()
 	rec := harness.NewRecorder()
-	var mu sync.Mutex
-	regs := map[string]registration{}
-	rec.Outputs = func(args pulumi.MockResourceArgs) resource.PropertyMap {
-		if rpc := args.RegisterRPC; rpc != nil {
-			mu.Lock()
-			regs[args.Name] = registration{ignoreChanges: rpc.GetIgnoreChanges(), deleteBeforeReplace: rpc.GetDeleteBeforeReplace()}
-			mu.Unlock()
-		}
-		return nil
-	}
 	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "cluster", a, eksWiring())
 		return err
 	}))
-	return rec, regs
+	return rec
 }
 
 func dependsOn(r harness.Resource, typ, name string) bool {
@@ -53,14 +34,14 @@ const nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
 // the previous zone's, so replacements and launch-template updates roll one
 // zone at a time.
 func TestClusterNodeGroupsReplaceZoneByZoneCreateBeforeDelete(t *testing.T) {
-	rec, regs := runEKS(t, eksArgs())
+	rec := runEKS(t, eksArgs())
 	zones := eksArgs().AvailabilityZones
 	for i, zone := range zones {
 		g := rec.Get(t, nodeGroupType, "cluster-nodes-"+zone)
 		assert.Equal(t, "anka-test-"+zone+"-", g.Inputs["nodeGroupNamePrefix"].StringValue())
 		_, fixed := g.Inputs["nodeGroupName"]
 		assert.False(t, fixed, "a fixed nodeGroupName forces delete-before-replace")
-		assert.False(t, regs[g.Name].deleteBeforeReplace)
+		assert.False(t, g.DeleteBeforeReplace)
 		for j, other := range zones {
 			want := j == i-1
 			assert.Equal(t, want, dependsOn(g, nodeGroupType, "cluster-nodes-"+other), "%s depends on %s: want %v", zone, other, want)
@@ -76,13 +57,13 @@ func TestClusterNodeGroupsReplaceZoneByZoneCreateBeforeDelete(t *testing.T) {
 func TestClusterNodeGroupSizeFollowsConfig(t *testing.T) {
 	a := eksArgs()
 	a.Nodes = NodeGroupArgs{MinPerZone: 2, DesiredPerZone: 3, MaxPerZone: 4}
-	rec, regs := runEKS(t, a)
+	rec := runEKS(t, a)
 	groups := rec.ByType(nodeGroupType)
 	require.Len(t, groups, 3)
 	for _, g := range groups {
 		sc := g.Inputs["scalingConfig"].ObjectValue()
 		assert.Equal(t, []float64{2, 3, 4}, []float64{sc["minSize"].NumberValue(), sc["desiredSize"].NumberValue(), sc["maxSize"].NumberValue()})
-		assert.Empty(t, regs[g.Name].ignoreChanges, "%s: a desiredPerZone change must reach EKS", g.Name)
+		assert.Empty(t, g.IgnoreChanges, "%s: a desiredPerZone change must reach EKS", g.Name)
 	}
 	a.Nodes = NodeGroupArgs{MinPerZone: 3, DesiredPerZone: 2, MaxPerZone: 4}
 	err := a.Validate()
@@ -98,7 +79,7 @@ func TestClusterAddonsFollowClusterVersion(t *testing.T) {
 		a := eksArgs()
 		a.Version = version
 		a.Addons = map[string]AddonConfig{AddonCoreDNS: {Version: "v1.11.4-eksbuild.2"}}
-		rec, _ := runEKS(t, a)
+		rec := runEKS(t, a)
 		got := map[string]string{}
 		for _, r := range rec.ByType("aws:eks/addon:Addon") {
 			got[r.Inputs["addonName"].StringValue()] = r.Inputs["addonVersion"].StringValue()
@@ -124,7 +105,7 @@ func TestClusterAddonsFollowClusterVersion(t *testing.T) {
 // TestClusterControlPlaneLogGroupBeforeCluster: the stack owns
 // /aws/eks/<name>/cluster with a retention, created before the cluster.
 func TestClusterControlPlaneLogGroupBeforeCluster(t *testing.T) {
-	rec, _ := runEKS(t, eksArgs())
+	rec := runEKS(t, eksArgs())
 	lg := rec.Get(t, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs")
 	assert.Equal(t, "/aws/eks/anka-test/cluster", lg.Inputs["name"].StringValue())
 	assert.Equal(t, float64(DefaultLogRetentionDays), lg.Inputs["retentionInDays"].NumberValue())
@@ -132,7 +113,7 @@ func TestClusterControlPlaneLogGroupBeforeCluster(t *testing.T) {
 
 	a := eksArgs()
 	a.LogRetentionDays = 365
-	rec, _ = runEKS(t, a)
+	rec = runEKS(t, a)
 	assert.Equal(t, float64(365), rec.Get(t, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs").Inputs["retentionInDays"].NumberValue())
 	a.LogRetentionDays = 100
 	assert.Equal(t, []string{"anka:cluster.logRetentionDays"}, validation.Keys(a.Validate()))
@@ -141,7 +122,7 @@ func TestClusterControlPlaneLogGroupBeforeCluster(t *testing.T) {
 // TestClusterPassesNodeRoleToPulumiEKS: pulumi-eks gets the managed node
 // groups' role, so it creates no instance role of its own.
 func TestClusterPassesNodeRoleToPulumiEKS(t *testing.T) {
-	rec, _ := runEKS(t, eksArgs())
+	rec := runEKS(t, eksArgs())
 	eks := rec.Get(t, "eks:index:Cluster", "cluster-eks")
 	role, ok := eks.Inputs["instanceRole"]
 	require.True(t, ok, "instanceRole is passed: %v", eks.Inputs)
@@ -154,7 +135,7 @@ func TestClusterPassesNodeRoleToPulumiEKS(t *testing.T) {
 // TestClusterALBControllerSurvivesDrainsAndZones: the controller's webhook
 // must keep a replica: a PDB and a hard zone spread.
 func TestClusterALBControllerSurvivesDrainsAndZones(t *testing.T) {
-	rec, _ := runEKS(t, eksArgs())
+	rec := runEKS(t, eksArgs())
 	values := rec.Get(t, "kubernetes:helm.sh/v3:Release", "cluster-alb-controller").Inputs["values"].ObjectValue()
 	assert.Equal(t, float64(1), values["podDisruptionBudget"].ObjectValue()["maxUnavailable"].NumberValue())
 	tsc := values["topologySpreadConstraints"].ArrayValue()

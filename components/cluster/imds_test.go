@@ -14,7 +14,7 @@ import (
 // with a PUT response hop limit of 1, so no pod can take the node role's
 // credentials.
 func TestClusterNodesIMDSHopLimitOne(t *testing.T) {
-	rec, _ := runEKS(t, eksArgs())
+	rec := runEKS(t, eksArgs())
 	lts := rec.ByType("aws:ec2/launchTemplate:LaunchTemplate")
 	require.NotEmpty(t, lts)
 	for _, lt := range lts {
@@ -40,7 +40,7 @@ func TestClusterVPCCNIOnItsOwnIRSARole(t *testing.T) {
 		t.Run("in "+tc.region, func(t *testing.T) {
 			a := eksArgs()
 			a.Region = tc.region
-			rec, _ := runEKS(t, a)
+			rec := runEKS(t, a)
 
 			role := rec.Get(t, "aws:iam/role:Role", "cluster-vpc-cni")
 			var trust struct {
@@ -96,6 +96,33 @@ func TestClusterVPCCNIOnItsOwnIRSARole(t *testing.T) {
 				"arn:" + tc.partition + ":iam::aws:policy/AmazonEKSWorkerNodePolicy",
 				"arn:" + tc.partition + ":iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 			}, nodePolicies, "the node role carries no CNI policy")
+		})
+	}
+}
+
+// TestClusterPolicyArnsFollowTheRegionsPartition: every policy the cluster
+// attaches is named in the region's partition. An ARN of another partition
+// does not exist there, and the attachment fails the first `up` in China or
+// GovCloud (IAM user guide, "IAM ARNs": arn:partition:service:...).
+func TestClusterPolicyArnsFollowTheRegionsPartition(t *testing.T) {
+	for _, tc := range []struct{ region, partition string }{
+		{"us-east-1", "aws"},
+		{"cn-north-1", "aws-cn"},
+		{"us-gov-west-1", "aws-us-gov"},
+	} {
+		t.Run("in "+tc.region, func(t *testing.T) {
+			a := eksArgs()
+			a.Region = tc.region
+			managed := 0
+			for _, att := range runEKS(t, a).ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+				arn := att.Inputs["policyArn"]
+				if !arn.IsString() || !strings.Contains(arn.StringValue(), ":iam::aws:policy/") {
+					continue // the stack's own policies take their ARN from AWS
+				}
+				managed++
+				assert.True(t, strings.HasPrefix(arn.StringValue(), "arn:"+tc.partition+":"), "%s attaches %s", att.Name, arn.StringValue())
+			}
+			assert.GreaterOrEqual(t, managed, 4, "node (2), CNI and EBS CSI roles attach AWS managed policies")
 		})
 	}
 }

@@ -77,6 +77,18 @@ func tags(args Args, name string, extra map[string]string) pulumi.StringMap {
 	return awstags.Merge(map[string]string{"Name": name}, args.Tags, extra)
 }
 
+// subnet is a subnet and its association with the route table that gives it
+// its way out (the internet gateway or the zone's NAT gateway), both named
+// name.
+func subnet(ctx *pulumi.Context, name string, sa *ec2.SubnetArgs, rt *ec2.RouteTable, parent pulumi.ResourceOption) (*ec2.Subnet, error) {
+	sn, err := ec2.NewSubnet(ctx, name, sa, parent)
+	if err != nil {
+		return nil, err
+	}
+	_, err = ec2.NewRouteTableAssociation(ctx, name, &ec2.RouteTableAssociationArgs{SubnetId: sn.ID(), RouteTableId: rt.ID()}, parent)
+	return sn, err
+}
+
 func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) error {
 	vpc, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
 		CidrBlock:          pulumi.String(args.CIDR),
@@ -112,19 +124,16 @@ func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pul
 	var nats []*ec2.NatGateway
 	for i, zone := range args.AvailabilityZones {
 		pubName := fmt.Sprintf("%s-public-%s", name, zone)
-		pub, err := ec2.NewSubnet(ctx, pubName, &ec2.SubnetArgs{
+		// Nothing launched here gets a public IP: only the load balancers
+		// and NAT gateways live in the public subnets.
+		pub, err := subnet(ctx, pubName, &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
 			CidrBlock:           pulumi.String(publicCIDRs[i]),
 			AvailabilityZone:    pulumi.String(zone),
 			MapPublicIpOnLaunch: pulumi.Bool(false),
 			Tags:                tags(args, pubName, merge(clusterTag, map[string]string{"kubernetes.io/role/elb": "1"})),
-		}, parent)
+		}, publicRT, parent)
 		if err != nil {
-			return err
-		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, pubName, &ec2.RouteTableAssociationArgs{
-			SubnetId: pub.ID(), RouteTableId: publicRT.ID(),
-		}, parent); err != nil {
 			return err
 		}
 		public = append(public, pub.ID())
@@ -150,15 +159,6 @@ func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pul
 		nat := nats[len(nats)-1]
 
 		privName := fmt.Sprintf("%s-private-%s", name, zone)
-		priv, err := ec2.NewSubnet(ctx, privName, &ec2.SubnetArgs{
-			VpcId:            vpc.ID(),
-			CidrBlock:        pulumi.String(privateCIDRs[i]),
-			AvailabilityZone: pulumi.String(zone),
-			Tags:             tags(args, privName, merge(clusterTag, map[string]string{"kubernetes.io/role/internal-elb": "1"})),
-		}, parent)
-		if err != nil {
-			return err
-		}
 		rt, err := ec2.NewRouteTable(ctx, privName, &ec2.RouteTableArgs{
 			VpcId:  vpc.ID(),
 			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
@@ -167,9 +167,13 @@ func (n *Network) create(ctx *pulumi.Context, name string, args Args, parent pul
 		if err != nil {
 			return err
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, privName, &ec2.RouteTableAssociationArgs{
-			SubnetId: priv.ID(), RouteTableId: rt.ID(),
-		}, parent); err != nil {
+		priv, err := subnet(ctx, privName, &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(privateCIDRs[i]),
+			AvailabilityZone: pulumi.String(zone),
+			Tags:             tags(args, privName, merge(clusterTag, map[string]string{"kubernetes.io/role/internal-elb": "1"})),
+		}, rt, parent)
+		if err != nil {
 			return err
 		}
 		private = append(private, priv.ID())

@@ -2,12 +2,10 @@ package storage
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,14 +18,6 @@ func TestStorageDefaultsArePinned(t *testing.T) {
 
 func TestStorageClassIsReplacedEncryptedAndZonal(t *testing.T) {
 	rec := harness.NewRecorder()
-	var mu sync.Mutex
-	dbr := map[string]bool{}
-	rec.Outputs = func(args pulumi.MockResourceArgs) resource.PropertyMap {
-		mu.Lock()
-		defer mu.Unlock()
-		dbr[args.Name] = args.RegisterRPC.GetDeleteBeforeReplace()
-		return nil
-	}
 	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "storage", Args{Type: "gp3", IOPS: 8000, ThroughputMiBps: 500, KMSKeyArn: "arn:aws:kms:us-east-1:123456789012:key/abc", Zones: []string{"a", "b", "c"}})
 		return err
@@ -39,7 +29,7 @@ func TestStorageClassIsReplacedEncryptedAndZonal(t *testing.T) {
 		// fixed: delete before replace, and no retained old class for the
 		// replacement's create to upsert onto.
 		assert.False(t, sc.RetainOnDelete, name)
-		assert.True(t, dbr[name], "%s is replaced delete-before-replace", name)
+		assert.True(t, sc.DeleteBeforeReplace, "%s is replaced delete-before-replace", name)
 	}
 	sc := rec.Get(t, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-etcd")
 	assert.Equal(t, "storage", sc.ParentName())

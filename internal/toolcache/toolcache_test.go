@@ -1,7 +1,9 @@
 package toolcache
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,4 +23,27 @@ func TestToolcacheDirFollowsTheScriptsPrecedence(t *testing.T) {
 	assert.Equal(t, "/e", EtcdBinDir())
 	t.Setenv("ANKA_KUBE_SCORE", "/k")
 	assert.Equal(t, "/k", KubeScoreBin())
+}
+
+// TestPromtoolBinFollowsTheScriptsLayout: the path scripts/toolchain.sh
+// builds promtool into (promtool-<version>/bin), or $ANKA_PROMTOOL.
+func TestPromtoolBinFollowsTheScriptsLayout(t *testing.T) {
+	t.Setenv("ANKA_CACHE", "/c")
+	t.Setenv("ANKA_PROMTOOL", "")
+	assert.Equal(t, filepath.Join("/c", "promtool-v0.316.0", "bin", "promtool"), PromtoolBin())
+	t.Setenv("ANKA_PROMTOOL", "/p")
+	assert.Equal(t, "/p", PromtoolBin())
+}
+
+// TestPromtoolVersionMatchesTheToolchain: the tests look for the promtool
+// scripts/toolchain.sh builds, so the two pins must agree.
+func TestPromtoolVersionMatchesTheToolchain(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("..", "..", "scripts", "toolchain.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^PROMTOOL_VERSION=(\S+)`).FindSubmatch(script)
+	if assert.NotNil(t, m, "scripts/toolchain.sh pins PROMTOOL_VERSION") {
+		assert.Equal(t, PromtoolVersion, string(m[1]))
+	}
 }

@@ -41,6 +41,9 @@ type Resource struct {
 	// CustomTimeouts are the pulumi.Timeouts option as the engine receives
 	// it (Go duration strings), nil when the resource has none.
 	CustomTimeouts *CustomTimeouts
+	// IgnoreChanges and DeleteBeforeReplace are the options of those names.
+	IgnoreChanges       []string
+	DeleteBeforeReplace bool
 }
 
 // CustomTimeouts is the customTimeouts resource option.
@@ -88,6 +91,8 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.Parent = rpc.GetParent()
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)
+		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		rec.DependsOn = append([]string(nil), rpc.GetDependencies()...)
 		for _, a := range rpc.GetAliases() {
 			if spec := a.GetSpec(); spec != nil {
