@@ -46,6 +46,8 @@ type StorageConfig struct {
 
 // Config is the whole validated configuration of one stack.
 type Config struct {
+	// Project and Stack name the stack (ctx.Project(), ctx.Stack()).
+	Project     string
 	Stack       string
 	Environment string
 	Region      string
@@ -81,7 +83,7 @@ func (c Config) Prod() bool { return c.Environment == EnvProd }
 // reports those; it fails only on config that is not even well-formed).
 func Load(ctx *pulumi.Context) (Config, error) {
 	var p validation.Problems
-	c := Config{Stack: ctx.Stack()}
+	c := Config{Project: ctx.Project(), Stack: ctx.Stack()}
 	c.raw = map[string]string{}
 	get := func(key string) (string, bool) {
 		v, ok := ctx.GetConfig(Namespace + ":" + key)
@@ -130,6 +132,9 @@ func (c Config) withDefaults() Config {
 	c.Etcd.Namespace = c.Namespace
 	c.Etcd.Prod = c.Prod()
 	c.Etcd.TLSSeed = c.EtcdTLSSeed
+	// Scopes etcd's certificates to this stack: the same seed elsewhere
+	// derives a PKI this cluster refuses.
+	c.Etcd.StackIdentity = c.Project + "/" + c.Stack
 	c.Etcd.AWS = c.Cluster.Mode == "" || c.Cluster.Mode == cluster.ModeEKS || c.Cluster.OIDCProviderArn != ""
 	c.Etcd.HasOIDC = c.Etcd.AWS
 	c.Etcd.Tags = c.Tags
@@ -168,6 +173,7 @@ const DefaultEIPQuota = 5
 // gateways and the regional Elastic IP quota); Run logs them.
 func (c Config) Warnings() []string {
 	out := c.clusterArgs().Warnings()
+	out = append(out, c.Etcd.Warnings()...)
 	if c.Network.Mode == network.ModeCreate && c.Network.NatGateways == network.NatPerAZ {
 		out = append(out, fmt.Sprintf("anka:network.natGateways %q allocates %d Elastic IPs in %s (one per NAT gateway, one per zone); the default quota is %d per region for the whole account, shared with every other stack and VPC there: check it (Service Quotas L-0263D0A3) and request more before `pulumi up` if needed, or the NAT gateways fail to create (AddressLimitExceeded)",
 			network.NatPerAZ, len(c.Network.AvailabilityZones), c.Region, DefaultEIPQuota))
@@ -267,6 +273,7 @@ func (c *Config) buildCloudWiring() {
 	b.EtcdEndpoints = c.Etcd.ControllerEndpoints()
 	if *c.Etcd.TLS.Enabled {
 		b.EtcdClientTLSSecret = etcd.ClientSecretName
+		b.EtcdClientTLSVersion = c.Etcd.ClientTLSVersion()
 	}
 	b.ClusterMode = c.Cluster.Mode
 	if b.ClusterMode != cluster.ModeExisting {
@@ -293,6 +300,8 @@ func (c *Config) buildCloudWiring() {
 		// drain follow the Registry's (components/edge/drain).
 		d := b.WithDefaults()
 		c.Edge.RegistryDrainSeconds, c.Edge.RegistryPreStopSeconds = d.Registry.DrainSeconds, d.PreStopSeconds
+		// The NLB's health checks come from its addresses in the VPC.
+		c.Edge.VpcCIDR = b.VpcCIDR
 		e := c.Edge.WithDefaults()
 		b.TrustEdgeClientCertHeaders = e.SetsIdentityHeaders()
 		labels, ns := e.ProxyPods()

@@ -4,12 +4,12 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/monitoring"
-	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
@@ -71,10 +71,11 @@ func (c *Config) monitoringWiring() {
 			}
 		}
 	}
-	if *c.Etcd.TLS.Enabled && c.EtcdTLSSeed != "" {
-		// The etcd PKI is derived from the seed: the same certificates the
-		// etcd component deploys, so their dates are read, not assumed.
-		if bundle, err := pki.NewEtcdBundle([]byte(c.EtcdTLSSeed), "anka-"+c.Namespace, nil); err == nil {
+	if *c.Etcd.TLS.Enabled {
+		// The same derivation as the etcd component's (stack, namespace,
+		// generation, date), so the dates are read, not assumed. A config
+		// that cannot derive is reported once, by etcd's validation.
+		if bundle, err := c.Etcd.TLSBundle(); err == nil {
 			files := bundle.Files()
 			keys := make([]string, 0, len(files))
 			for k := range files {
@@ -82,8 +83,10 @@ func (c *Config) monitoringWiring() {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				if len(k) > 4 && k[len(k)-4:] == ".crt" {
-					m.Certificates = append(m.Certificates, pemCertificates("etcd "+k, "etcd-tls/"+k, files[k], true)...)
+				if strings.HasSuffix(k, ".crt") {
+					// A CA bundle holds two CAs during a rotation: each one's expiry.
+					isCABundle := strings.HasSuffix(k, "ca.crt")
+					m.Certificates = append(m.Certificates, pemCertificates("etcd "+k, "etcd-tls/"+k, files[k], !isCABundle)...)
 				}
 			}
 		}

@@ -15,6 +15,7 @@ const (
 	OutputEtcdStorageClass  = "etcdStorageClass"
 	OutputEtcdEndpoints     = "etcdEndpoints"
 	OutputEtcdBackupBucket  = "etcdBackupBucket"
+	OutputEtcdTLSNotAfter   = "etcdTlsNotAfter"
 	OutputNamespace         = "namespace"
 	OutputControllerURL     = "controllerUrl"
 	OutputRegistryURL       = "registryUrl"
@@ -36,6 +37,7 @@ type Outputs struct {
 	EtcdStorageClass   pulumi.StringOutput
 	EtcdEndpoints      pulumi.StringOutput
 	EtcdBackupBucket   pulumi.StringOutput
+	EtcdTLSNotAfter    pulumi.StringOutput // earliest etcd certificate expiry, RFC 3339; "" without TLS
 	Namespace          pulumi.StringOutput
 	ControllerURL      pulumi.StringOutput
 	RegistryURL        pulumi.StringOutput
@@ -59,6 +61,7 @@ func (o Outputs) Map() map[string]pulumi.Output {
 		OutputEtcdStorageClass:  o.EtcdStorageClass,
 		OutputEtcdEndpoints:     o.EtcdEndpoints,
 		OutputEtcdBackupBucket:  o.EtcdBackupBucket,
+		OutputEtcdTLSNotAfter:   o.EtcdTLSNotAfter,
 		OutputNamespace:         o.Namespace,
 		OutputControllerURL:     o.ControllerURL,
 		OutputRegistryURL:       o.RegistryURL,

@@ -158,6 +158,7 @@ func New(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		EtcdStorageClass:     st.Storage.ClassName,
 		EtcdEndpoints:        st.Etcd.Endpoints,
 		EtcdBackupBucket:     st.Etcd.BackupBucket,
+		EtcdTLSNotAfter:      st.Etcd.TLSNotAfter,
 		Namespace:            st.Namespace.Name,
 		ControllerURL:        controllerURL,
 		RegistryURL:          registryURL,

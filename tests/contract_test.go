@@ -1,12 +1,15 @@
 package tests
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 	"github.com/stretchr/testify/assert"
@@ -64,4 +67,45 @@ func TestOutputsContractMatchesREADME(t *testing.T) {
 		assert.Equal(t, want, row.secret, "README says output %s secret=%s", name, row.secret)
 	}
 	assert.Equal(t, "yes", rows[stacks.OutputKubeconfig].secret)
+}
+
+// TestOutputEtcdTLSNotAfterIsTheEarliestExpiry: etcdTlsNotAfter is the
+// earliest NotAfter of every certificate in the etcd-tls Secret the stack
+// deploys (RFC 3339), and "" without TLS.
+func TestOutputEtcdTLSNotAfterIsTheEarliestExpiry(t *testing.T) {
+	run, err := runStackFile(t, "prod", nil)
+	require.NoError(t, err)
+	got, err := time.Parse(time.RFC3339, run.outputs[stacks.OutputEtcdTLSNotAfter].(string))
+	require.NoError(t, err)
+	data := run.rec.Get(t, "kubernetes:core/v1:Secret", "etcd-tls").Inputs["stringData"]
+	if data.IsSecret() {
+		data = data.SecretValue().Element
+	}
+	var earliest time.Time
+	n := 0
+	for name, v := range data.ObjectValue() {
+		if !strings.HasSuffix(string(name), ".crt") {
+			continue
+		}
+		rest := []byte(v.StringValue())
+		for {
+			var block *pem.Block
+			if block, rest = pem.Decode(rest); block == nil {
+				break
+			}
+			c, err := x509.ParseCertificate(block.Bytes)
+			require.NoError(t, err)
+			if n == 0 || c.NotAfter.Before(earliest) {
+				earliest = c.NotAfter
+			}
+			n++
+		}
+	}
+	require.GreaterOrEqual(t, n, 5, "CAs and leaves in etcd-tls")
+	assert.Equal(t, earliest, got)
+
+	cfg, secretKeys := stackConfig(t, "dev", map[string]string{"anka:etcd": `{"tls":{"enabled":false}}`})
+	off, err := runConfig(t, "dev", cfg, secretKeys)
+	require.NoError(t, err)
+	assert.Equal(t, "", off.outputs[stacks.OutputEtcdTLSNotAfter])
 }

@@ -2,11 +2,17 @@ package tests
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -100,7 +106,7 @@ func inputsJSON(t *testing.T, r harness.Resource) string {
 func TestDay2TLSSeedChangeTouchesOnlySecrets(t *testing.T) {
 	before, err := runStackFile(t, "prod", nil)
 	require.NoError(t, err)
-	after, err := runStackFile(t, "prod", map[string]string{"anka:etcdTlsSeed": TestTLSSeed + "-rotated"})
+	after, err := runStackFile(t, "prod", map[string]string{"anka:etcdTlsSeed": strings.Repeat("5eed", 16)})
 	require.NoError(t, err)
 	// Raw inputs: the JSON form shows secrets as a placeholder.
 	was := map[string]resource.PropertyMap{}
@@ -119,4 +125,109 @@ func TestDay2TLSSeedChangeTouchesOnlySecrets(t *testing.T) {
 		require.True(t, strings.HasPrefix(c, "kubernetes:core/v1:Secret "), "a seed change must touch only Secrets, changed: %s", c)
 	}
 	t.Logf("changed: %v", changed)
+}
+
+// TestDay2EtcdTLSRotationRollsOnlyOnTrustChanges: the three steps of
+// docs/operations.md "Rotating etcd's certificates" on the prod stack.
+// Every step changes the two Secrets, the StatefulSet's generations
+// annotation (metadata: no rollout; the update hook reads it) and the
+// Controller's pod template (it reads its etcd client files at start, so
+// it rolls onto each step's files). Steps 1 and 3 also change the members'
+// pod template, and only its trust annotation (a rolling restart: etcd
+// reads CA files at start); step 2 restarts no member (etcd reloads key
+// pairs per handshake).
+func TestDay2EtcdTLSRotationRollsOnlyOnTrustChanges(t *testing.T) {
+	cfg, _ := stackConfig(t, "prod", nil)
+	withTLS := func(set map[string]any) map[string]string {
+		var etcdObj map[string]any
+		require.NoError(t, json.Unmarshal([]byte(cfg["anka:etcd"]), &etcdObj))
+		tls, _ := etcdObj["tls"].(map[string]any)
+		require.NotNil(t, tls, "Pulumi.prod.yaml sets anka:etcd.tls")
+		for k, v := range set {
+			tls[k] = v
+		}
+		b, err := json.Marshal(etcdObj)
+		require.NoError(t, err)
+		return map[string]string{"anka:etcd": string(b)}
+	}
+	states := []map[string]string{
+		nil,
+		withTLS(map[string]any{"rotateFrom": 1}),
+		withTLS(map[string]any{"rotateFrom": 1, "generation": 2}),
+		withTLS(map[string]any{"generation": 2}),
+	}
+	runs := make([]*stackRun, len(states))
+	for i, o := range states {
+		var err error
+		runs[i], err = runStackFile(t, "prod", o)
+		require.NoError(t, err, "state %d", i)
+	}
+	const (
+		sts        = "kubernetes:apps/v1:StatefulSet etcd-members"
+		controller = "kubernetes:apps/v1:Deployment anka-controller"
+	)
+	// template is the members' pod template; withoutTLS the StatefulSet's
+	// inputs without the two TLS annotations.
+	template := func(r harness.Resource) map[string]any {
+		m := harness.Plain(resource.NewObjectProperty(r.Inputs)).(map[string]any)
+		return m["spec"].(map[string]any)["template"].(map[string]any)
+	}
+	withoutTLS := func(r harness.Resource) string {
+		m := harness.Plain(resource.NewObjectProperty(r.Inputs)).(map[string]any)
+		delete(m["metadata"].(map[string]any)["annotations"].(map[string]any), etcd.TLSGenerationsAnnotation)
+		delete(m["spec"].(map[string]any)["template"].(map[string]any)["metadata"].(map[string]any)["annotations"].(map[string]any), etcd.TLSTrustAnnotation)
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return string(b)
+	}
+	for step, wantRoll := range map[int]bool{1: true, 2: false, 3: true} {
+		was := map[string]harness.Resource{}
+		for _, r := range runs[step-1].rec.Resources() {
+			was[r.Type+" "+r.Name] = r
+		}
+		var changed []string
+		rolled := false
+		for _, r := range runs[step].rec.Resources() {
+			k := r.Type + " " + r.Name
+			old, ok := was[k]
+			if ok && old.Inputs.DeepEquals(r.Inputs) {
+				continue
+			}
+			changed = append(changed, k)
+			if k == sts {
+				require.Equal(t, withoutTLS(old), withoutTLS(r), "step %d changes the StatefulSet beyond its TLS annotations", step)
+				rolled = !reflect.DeepEqual(template(old), template(r))
+			}
+		}
+		require.ElementsMatch(t, []string{"kubernetes:core/v1:Secret etcd-tls", "kubernetes:core/v1:Secret etcd-client-tls", sts, controller}, changed, "step %d", step)
+		require.Equal(t, wantRoll, rolled, "step %d rolls the members: %v", step, wantRoll)
+	}
+}
+
+// TestDay2EtcdCertificatesNearExpiryWarn: with fewer than 30 days left on
+// the prod stack's etcd certificates the stack's preview warnings name
+// anka:etcd.tls.notBefore and the runbook; a month earlier they do not.
+func TestDay2EtcdCertificatesNearExpiryWarn(t *testing.T) {
+	cfg, secretKeys := stackConfig(t, "prod", nil)
+	warnings := func(now time.Time) []string {
+		old := etcd.Now
+		etcd.Now = func() time.Time { return now }
+		defer func() { etcd.Now = old }()
+		var out []string
+		require.NoError(t, harness.Run(t, "prod", cfg, secretKeys, nil, func(ctx *pulumi.Context) error {
+			c, err := stacks.Load(ctx)
+			for _, w := range c.Warnings() {
+				if strings.Contains(w, "etcd's certificates") {
+					out = append(out, w)
+				}
+			}
+			return err
+		}))
+		return out
+	}
+	assert.Empty(t, warnings(etcdTestNow))
+	w := warnings(time.Date(2027, 12, 20, 0, 0, 0, 0, time.UTC))
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "anka:etcd.tls.notBefore")
+	assert.Contains(t, w[0], `docs/operations.md "Renewing etcd's certificates"`)
 }

@@ -56,21 +56,13 @@ var kubeScoreAccepted = []kubeScoreException{
 	{Check: "container-resources", Object: "Deployment/anka-controller*", Container: "controller", Finding: "Memory limit is not set",
 		Reason: "default none (anka:controller.memoryLimitMiB sets one): the vendor publishes sizing requests, " +
 			"not a ceiling, and a guessed limit would OOM-kill the Controller under load"},
-	{Check: "container-resources", Object: "CronJob/etcd-backup", Container: "backup", Finding: "Memory limit is not set",
-		Reason: "open: the upload container (AWS CLI) has a request but no ceiling"},
-	{Check: "container-resources", Object: "Job/etcd-prune-to-*", Container: "prune", Finding: "Memory limit is not set",
-		Reason: "open: the prune container (etcdctl) has a request but no ceiling"},
-	{Check: "container-resources", Object: "CronJob/etcd-backup", Container: "etcd-tools", Finding: "*",
-		Reason: "open: the init container that copies etcdctl sets no requests or limits (the busybox init " +
-			"container beside it does)"},
-	{Check: "container-resources", Object: "Job/etcd-disk-check-*", Container: "fio", Finding: "*",
-		Reason: "open: the disk-check Job sets no requests or limits (issue 20: fio is to be shipped in a " +
-			"pinned image instead of installed at run time; its pod spec changes with it)"},
 
 	// Security context (issue 20: the restricted Pod Security profile).
 	{Check: "container-security-context-user-group-id", Object: "Deployment/anka-*", Container: "controller", Finding: "*",
-		Reason: "the vendor documents no image user and says the Controller runs as root; runAsNonRoot is not " +
-			"forced until the image's uid and writable paths are tested (components/buildcloud README, Security)"},
+		Reason: "the vendor documents no image user and the Controller runs as root; runAsNonRoot is not " +
+			"forced until the image's uid and writable paths are tested (components/buildcloud README, Security). " +
+			"It holds no capability at all (it listens on 8080, not 80) and the namespace enforces Pod Security " +
+			"baseline, warning and auditing at restricted (components/namespace README)"},
 	{Check: "container-security-context-user-group-id", Object: "Deployment/anka-*", Container: "registry", Finding: "*",
 		Reason: "as the Controller: the vendor's Registry image runs as root"},
 	{Check: "container-security-context-readonlyrootfilesystem", Object: "Deployment/anka-*", Container: "controller", Finding: "*",
@@ -81,24 +73,8 @@ var kubeScoreAccepted = []kubeScoreException{
 	{Check: "container-security-context-user-group-id", Object: "Deployment/anka-edge-nginx", Container: "nginx", Finding: "*",
 		Reason: "runs as the nginx:alpine image's own nginx user and group (101), non-root (runAsNonRoot) with a " +
 			"read-only root; kube-score asks for ids above 10000 so that they match no node user"},
-	{Check: "container-security-context-user-group-id", Object: "StatefulSet/etcd", Container: "*", Finding: "*",
-		Reason: "open: etcd and its busybox init container run with the images' default user"},
-	{Check: "container-security-context-user-group-id", Object: "CronJob/etcd-backup", Container: "*", Finding: "*",
-		Reason: "open: the backup pod runs with the images' default users"},
-	{Check: "container-security-context-user-group-id", Object: "Job/etcd-prune-to-*", Container: "*", Finding: "*",
-		Reason: "open: the prune pod runs with the images' default users"},
-	{Check: "container-security-context-user-group-id", Object: "Job/etcd-disk-check-*", Container: "fio", Finding: "*",
-		Reason: "open: the disk-check pod has no security context (see its container-resources entry)"},
-	{Check: "container-security-context-readonlyrootfilesystem", Object: "Job/etcd-disk-check-*", Container: "fio", Finding: "*",
-		Reason: "open: the disk-check pod has no security context"},
-	{Check: "container-seccomp-profile", Object: "Job/etcd-disk-check-*", Container: "fio", Finding: "*",
-		Reason: "open: the disk-check pod has no security context"},
 
 	// NetworkPolicies.
-	{Check: "pod-networkpolicy", Object: "Deployment/anka-edge-nginx", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
-		Reason: "open: no ingress NetworkPolicy selects the NGINX edge pods (the namespace's " +
-			"deny-instance-metadata policy restricts egress only); one must admit the load balancer's clients " +
-			"(client IPs preserved, so the allowed CIDRs) on the TLS port and the health checks on the health port"},
 	{Check: "pod-networkpolicy", Object: "CronJob/etcd-backup", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
 		Reason: "open: the backup pod takes no connections but no ingress policy says so; its egress is limited " +
 			"only by the namespace's deny-instance-metadata policy (components/namespace), not yet to etcd and S3"},

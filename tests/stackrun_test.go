@@ -25,8 +25,9 @@ func repoRoot(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// TestTLSSeed stands for the stack secret anka:etcdTlsSeed in tests.
-const TestTLSSeed = "test-seed-0123456789abcdef0123456789abcdef"
+// TestTLSSeed stands for the stack secret anka:etcdTlsSeed in tests, as
+// `openssl rand -hex 32` prints one.
+const TestTLSSeed = "7e57c0de0123456789abcdef0123456789abcdef0123456789abcdef7e57c0de"
 
 // stackRun is the result of running the program against one stack file.
 type stackRun struct {
@@ -56,6 +57,9 @@ func stackConfig(t testing.TB, stack string, overrides map[string]string) (map[s
 	if _, ok := cfg["anka:etcdTlsSeed"]; !ok {
 		cfg["anka:etcdTlsSeed"] = TestTLSSeed
 		secretKeys = append(secretKeys, "anka:etcdTlsSeed")
+	}
+	if stack == "local" {
+		injectLocalEtcdDate(t, cfg)
 	}
 	for k, v := range overrides {
 		cfg[k] = v
@@ -148,7 +152,12 @@ func injectEdgePKI(t testing.TB, cfg map[string]string, secretKeys *[]string) {
 		return
 	}
 	hosts := []string{fmt.Sprint(obj["controllerHostname"]), fmt.Sprint(obj["registryHostname"])}
-	b, err := pki.NewEtcdBundle([]byte(TestTLSSeed), "edge-test", hosts)
+	seed, err := pki.DecodeSeed(TestTLSSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pki.NewEtcdBundle(pki.Params{Seed: seed, Scope: pki.Scope{Stack: "edge/test", Namespace: "anka"}, Generation: 1,
+		NotBefore: etcdTestNow.Truncate(24 * time.Hour), DNSNames: hosts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,4 +207,25 @@ func injectRootToken(t testing.TB, cfg map[string]string, secretKeys *[]string) 
 	out, _ := json.Marshal(obj)
 	cfg["anka:buildcloud"] = string(out)
 	*secretKeys = append(*secretKeys, "anka:buildcloud")
+}
+
+// injectLocalEtcdDate sets anka:etcd.tls.notBefore as the local tools do
+// (tests/integration keeps the day its state was made): Pulumi.local.yaml
+// cannot carry a date that stays valid. Here it is the tests' clock day.
+func injectLocalEtcdDate(t testing.TB, cfg map[string]string) {
+	t.Helper()
+	obj := map[string]any{}
+	if raw, ok := cfg["anka:etcd"]; ok {
+		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+			t.Fatalf("anka:etcd in Pulumi.local.yaml: %v", err)
+		}
+	}
+	tls, _ := obj["tls"].(map[string]any)
+	if tls == nil {
+		tls = map[string]any{}
+		obj["tls"] = tls
+	}
+	tls["notBefore"] = etcdTestNow.Format(time.DateOnly)
+	out, _ := json.Marshal(obj)
+	cfg["anka:etcd"] = string(out)
 }

@@ -3,7 +3,10 @@ package tests
 import (
 	"testing"
 
+	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,15 +95,15 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 		{"etcd TLS off in prod is refused", "prod",
 			map[string]string{"anka:etcd": `{"tls":{"enabled":false}}`}, []string{"anka:etcd.tls.enabled"}},
 		{"an even etcd member count is refused", "dev",
-			map[string]string{"anka:etcd": `{"replicas":4}`}, []string{"anka:etcd.replicas", "anka:cluster.nodes.instanceTypes"}}, // and a fourth member has no node of its own
+			map[string]string{"anka:etcd": `{"tls":{"notBefore":"2026-11-30"},"replicas":4}`}, []string{"anka:etcd.replicas", "anka:cluster.nodes.instanceTypes"}}, // and a fourth member has no node of its own
 		{"a single etcd member is refused", "dev",
-			map[string]string{"anka:etcd": `{"replicas":1}`}, []string{"anka:etcd.replicas"}},
+			map[string]string{"anka:etcd": `{"tls":{"notBefore":"2026-11-30"},"replicas":1}`}, []string{"anka:etcd.replicas"}},
 		{"an election timeout under five heartbeats is refused", "dev",
-			map[string]string{"anka:etcd": `{"heartbeatIntervalMs":500,"electionTimeoutMs":1000}`}, []string{"anka:etcd.electionTimeoutMs"}},
+			map[string]string{"anka:etcd": `{"tls":{"notBefore":"2026-11-30"},"heartbeatIntervalMs":500,"electionTimeoutMs":1000}`}, []string{"anka:etcd.electionTimeoutMs"}},
 		{"a volume smaller than twice the quota is refused", "dev",
-			map[string]string{"anka:etcd": `{"volumeSizeGi":10}`}, []string{"anka:etcd.volumeSizeGi"}},
+			map[string]string{"anka:etcd": `{"tls":{"notBefore":"2026-11-30"},"volumeSizeGi":10}`}, []string{"anka:etcd.volumeSizeGi"}},
 		{"a backup schedule that is not cron is refused", "dev",
-			map[string]string{"anka:etcd": `{"backup":{"schedule":"hourly"}}`}, []string{"anka:etcd.backup.schedule"}},
+			map[string]string{"anka:etcd": `{"tls":{"notBefore":"2026-11-30"},"backup":{"schedule":"hourly"}}`}, []string{"anka:etcd.backup.schedule"}},
 		{"an NLB TLS listener (no mTLS possible) is refused", "prod",
 			map[string]string{"anka:edge": `{"mode":"nlb-mtls","controllerHostname":"a.example.com","registryHostname":"r.example.com","sourceCidrs":["203.0.113.0/24"],"scheme":"internet-facing","nlb":{"listenerProtocol":"TLS"}}`}, []string{"anka:edge.nlb.listenerProtocol"}},
 		{"an ALB without a certificate is refused", "dev",
@@ -115,6 +118,8 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			map[string]string{"anka:buildcloud": `{"rootToken":"short"}`}, []string{"anka:buildcloud.rootToken"}},
 		{"a namespace under anka:buildcloud is refused, pointing at anka:namespace", "dev",
 			map[string]string{"anka:buildcloud": `{"namespace":"ci"}`}, []string{"anka:buildcloud"}},
+		{"prod with metrics on and no metrics namespace is refused", "prod",
+			map[string]string{"anka:buildcloud": `{"topology":"split"}`}, []string{"anka:buildcloud.metricsNamespace"}},
 		{"a malformed object is refused", "dev",
 			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage", "anka:etcd"}},
 	}
@@ -150,4 +155,28 @@ func TestConfigStackFilesAreValid(t *testing.T) {
 		_, err := runStackFile(t, stack, nil)
 		assert.NoError(t, err, stack)
 	}
+}
+
+// TestConfigProdMetricsNamespaceFollowsMonitoring: with the Prometheus
+// Operator on, prod needs no anka:buildcloud.metricsNamespace of its own:
+// the stack sets it to the monitoring namespace, and the Build Cloud's
+// NetworkPolicy admits that namespace, and only it, to the metrics ports.
+func TestConfigProdMetricsNamespaceFollowsMonitoring(t *testing.T) {
+	run, err := runStackFile(t, "prod", map[string]string{
+		"anka:buildcloud": `{"topology":"split"}`,
+		"anka:monitoring": `{"mode":"prometheus-operator","namespace":"observability"}`,
+	})
+	require.NoError(t, err)
+	np := harness.Plain(resource.NewObjectProperty(run.rec.Get(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "anka-ingress").Inputs))
+	var metricsFrom []any
+	for _, r := range list(obj(obj(np)["spec"])["ingress"]) {
+		for _, p := range list(obj(r)["ports"]) {
+			if port := obj(p)["port"]; port == float64(buildcloud.ControllerMetricsPort) || port == float64(buildcloud.RegistryMetricsPort) {
+				metricsFrom = append(metricsFrom, list(obj(r)["from"])...)
+				break
+			}
+		}
+	}
+	require.Len(t, metricsFrom, 1)
+	assert.Equal(t, map[string]any{"kubernetes.io/metadata.name": "observability"}, obj(obj(obj(metricsFrom[0])["namespaceSelector"])["matchLabels"]))
 }

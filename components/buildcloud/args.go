@@ -11,6 +11,7 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/drain"
 	"github.com/anka-ha/anka-build-cloud-aws/components/namespace"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/imageref"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -170,7 +171,8 @@ const (
 // ControllerArgs is config anka:controller.
 type ControllerArgs struct {
 	// Image of the Controller, default veertu/anka-build-cloud-controller:v1.50.1
-	// (the vendor's tags carry a "v"); must name a tag or digest.
+	// (the vendor's tags carry a "v"); must be pinned: name:tag (not latest),
+	// name@sha256:<64 hex> or name:tag@sha256:<64 hex> (internal/imageref).
 	// Prefixed with anka:buildcloud.imageRegistry. Config anka:controller.image.
 	Image string `json:"image"`
 	// Replicas of the Controller Deployment in split topology, default
@@ -274,8 +276,8 @@ type PVCArgs struct {
 
 // RegistryArgs is config anka:registry.
 type RegistryArgs struct {
-	// Image of the Registry, default veertu/anka-build-cloud-registry:v1.50.1.
-	// Config anka:registry.image.
+	// Image of the Registry, default veertu/anka-build-cloud-registry:v1.50.1;
+	// pinned like anka:controller.image. Config anka:registry.image.
 	Image string `json:"image"`
 	// Replicas of the Registry Deployment in split topology, default
 	// anka:buildcloud.replicas (2). Config anka:registry.replicas.
@@ -357,8 +359,12 @@ type Args struct {
 	// EnableMetrics sets ANKA_ENABLE_METRICS (Controller :2112, Registry
 	// :2113, /metrics); default true. Config anka:buildcloud.enableMetrics.
 	EnableMetrics *bool `json:"enableMetrics"`
-	// MetricsNamespace may scrape the metrics ports; "" (default) allows any
-	// namespace. Config anka:buildcloud.metricsNamespace.
+	// MetricsNamespace is the one namespace whose pods may scrape the
+	// metrics ports (the NetworkPolicy admits it there and nowhere else).
+	// Default "": no namespace may, the ports stay closed to every pod.
+	// Required in prod while enableMetrics is true. With anka:monitoring.mode
+	// prometheus-operator the stack defaults it to anka:monitoring.namespace.
+	// Config anka:buildcloud.metricsNamespace.
 	MetricsNamespace string `json:"metricsNamespace"`
 	// PreStopSeconds the pods sleep before SIGTERM so load balancers
 	// deregister them first, 1-300, default 30.
@@ -412,6 +418,11 @@ type Args struct {
 	// client.key) with the etcd client certificate; "" turns etcd TLS off
 	// (the etcd component refuses that in prod).
 	EtcdClientTLSSecret string `json:"-"`
+	// EtcdClientTLSVersion names what that Secret holds (etcd's
+	// Args.ClientTLSVersion: certificate generation, trusted generations,
+	// validity date); a change rolls the Controller pods, which read the
+	// files only at start. "" without TLS.
+	EtcdClientTLSVersion string `json:"-"`
 	// EtcdClientLabels go on the Controller pods so etcd's NetworkPolicy
 	// admits them.
 	EtcdClientLabels map[string]string `json:"-"`
@@ -614,17 +625,6 @@ var (
 	labelKey   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
 )
 
-// pinned reports whether an image reference names a tag (other than
-// latest) or a digest.
-func pinned(image string) bool {
-	if strings.Contains(image, "@sha256:") {
-		return true
-	}
-	last := image[strings.LastIndex(image, "/")+1:]
-	i := strings.LastIndex(last, ":")
-	return i > 0 && i < len(last)-1 && last[i+1:] != "latest"
-}
-
 func isKMSArn(s string) bool {
 	return strings.HasPrefix(s, "arn:aws") && strings.Contains(s, ":kms:") && (strings.Contains(s, ":key/") || strings.Contains(s, ":alias/"))
 }
@@ -666,15 +666,14 @@ func (a Args) Validate() error {
 	}
 
 	// Images.
-	if a.ImageRegistry != "" && (strings.Contains(a.ImageRegistry, "://") || strings.HasSuffix(a.ImageRegistry, "/") || strings.ContainsAny(a.ImageRegistry, " @")) {
-		p.Addf("anka:buildcloud.imageRegistry", "must be a registry host with an optional path and no scheme or trailing slash, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub, got %q", a.ImageRegistry)
+	if a.ImageRegistry != "" {
+		if err := imageref.CheckPrefix(a.ImageRegistry); err != nil {
+			p.Addf("anka:buildcloud.imageRegistry", "%s, got %q: it must be a registry host with an optional path, no scheme, no trailing slash, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub", err, a.ImageRegistry)
+		}
 	}
-	if !pinned(a.Controller.Image) {
-		p.Addf("anka:controller.image", "must name a tag or digest other than latest (e.g. %s) so every replica runs the same build, got %q", DefaultControllerImage, a.Controller.Image)
-	}
-	if !pinned(a.Registry.Image) {
-		p.Addf("anka:registry.image", "must name a tag or digest other than latest (e.g. %s) so every replica runs the same build, got %q", DefaultRegistryImage, a.Registry.Image)
-	}
+	// Pinned so that every replica runs the same build.
+	p.Image("anka:controller.image", a.Controller.Image, DefaultControllerImage)
+	p.Image("anka:registry.image", a.Registry.Image, DefaultRegistryImage)
 	for _, s := range a.ImagePullSecrets {
 		if !dnsSubname.MatchString(s) {
 			p.Addf("anka:buildcloud.imagePullSecrets", "must list Secret names in namespace %s, got %q", a.Namespace, s)
@@ -685,6 +684,10 @@ func (a Args) Validate() error {
 	p.Between("anka:buildcloud.logVerbosity", a.LogVerbosity, 0, MaxLogVerbosity, "")
 	if a.MetricsNamespace != "" && !dnsLabel.MatchString(a.MetricsNamespace) {
 		p.Addf("anka:buildcloud.metricsNamespace", "must be a namespace name, got %q", a.MetricsNamespace)
+	}
+	if prod && *a.EnableMetrics && a.MetricsNamespace == "" {
+		p.Addf("anka:buildcloud.metricsNamespace", "must be set in prod while anka:buildcloud.enableMetrics is true: name the namespace Prometheus runs in (e.g. monitoring), the only one whose pods may reach the metrics ports %d/%d; unset, no pod may scrape them. Or set anka:buildcloud.enableMetrics false",
+			ControllerMetricsPort, RegistryMetricsPort)
 	}
 	p.Between("anka:buildcloud.preStopSeconds", a.PreStopSeconds, 1, MaxPreStopSeconds, " seconds (longer than the load balancer needs to deregister a target)")
 	if !dnsSubname.MatchString(a.PriorityClassName) {

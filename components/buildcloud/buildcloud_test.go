@@ -65,6 +65,7 @@ func wired(env string) Args {
 		EtcdClientTLSSecret:  testEtcdSecret,
 		EtcdClientLabels:     map[string]string{"anka.io/etcd-client": "true"},
 		EdgePodLabels:        map[string]string{"app.kubernetes.io/name": testEdgeLabel},
+		MetricsNamespace:     "monitoring",
 		HasVPC:               true,
 		HasRouteTables:       true,
 		HasNodeSecurityGroup: true,
@@ -486,7 +487,7 @@ func TestBuildCloudProbesAndPorts(t *testing.T) {
 		deployment, container string
 		port                  float64
 		startup               bool
-	}{{"bc-controller", "controller", ControllerPort, true}, {"bc-registry", "registry", RegistryPort, true}} {
+	}{{"bc-controller", "controller", ControllerListenPort, true}, {"bc-registry", "registry", RegistryPort, true}} {
 		ctr := container(t, podSpec(t, rec, c.deployment), c.container)
 		assert.Equal(t, c.port, obj(ctr["ports"].ArrayValue()[0])["containerPort"].NumberValue())
 		for probe, p := range map[string]string{"readinessProbe": "/readyz", "livenessProbe": "/livez", "startupProbe": "/livez"} {
@@ -497,16 +498,18 @@ func TestBuildCloudProbesAndPorts(t *testing.T) {
 			assert.Greater(t, pr["timeoutSeconds"].NumberValue(), float64(1), "%s %s timeout above 1 s", c.container, probe)
 		}
 	}
+	// The Controller listens on 8080 (no NET_BIND_SERVICE needed); its
+	// Service keeps port 80, so every client URL stays the same.
 	for _, s := range []struct {
-		name string
-		port float64
-	}{{"bc-controller", 80}, {"bc-registry", 8089}} {
+		name         string
+		port, target float64
+	}{{"bc-controller", 80, 8080}, {"bc-registry", 8089, 8089}} {
 		svc := rec.Get(t, tService, s.name)
 		assert.Equal(t, "ClusterIP", path(svc.Inputs, "spec", "type").StringValue())
 		port := obj(path(svc.Inputs, "spec", "ports").ArrayValue()[0])
 		assert.Equal(t, "http", port["name"].StringValue())
 		assert.Equal(t, s.port, port["port"].NumberValue())
-		assert.Equal(t, s.port, port["targetPort"].NumberValue())
+		assert.Equal(t, s.target, port["targetPort"].NumberValue())
 	}
 	// Both metrics ports fit in one combined pod.
 	rec, _ = deploy(t, wired(EnvDev))
@@ -516,7 +519,7 @@ func TestBuildCloudProbesAndPorts(t *testing.T) {
 			ports = append(ports, obj(p)["containerPort"].NumberValue())
 		}
 	}
-	assert.ElementsMatch(t, []float64{80, 2112, 8089, 2113}, ports, "no port is used twice in the combined pod")
+	assert.ElementsMatch(t, []float64{8080, 2112, 8089, 2113}, ports, "no port is used twice in the combined pod")
 }
 
 func TestBuildCloudPriorityGracePeriodAndPreStop(t *testing.T) {
@@ -558,14 +561,59 @@ func TestBuildCloudSecurityContext(t *testing.T) {
 	assert.Equal(t, "RuntimeDefault", path(spec, "securityContext", "seccompProfile", "type").StringValue())
 	assert.False(t, spec["automountServiceAccountToken"].BoolValue())
 	assert.False(t, spec["enableServiceLinks"].BoolValue(), "no Service env vars next to the ANKA_* flags")
-	for name, add := range map[string][]string{"controller": {"NET_BIND_SERVICE"}, "registry": nil} {
+	for _, name := range []string{"controller", "registry"} {
 		sc := obj(container(t, spec, name)["securityContext"])
 		assert.False(t, sc["allowPrivilegeEscalation"].BoolValue())
 		assert.Equal(t, []string{"ALL"}, strs(path(sc, "capabilities", "drop")))
-		assert.Equal(t, add, strs(path(sc, "capabilities", "add")), name)
+		assert.Empty(t, strs(path(sc, "capabilities", "add")), "%s: no capability, not even NET_BIND_SERVICE: both listen above 1023", name)
 		_, nonRoot := sc["runAsNonRoot"]
 		assert.False(t, nonRoot, "the images' user is undocumented: runAsNonRoot is not forced")
 	}
+}
+
+// TestBuildCloudSecretFilesAre0400: the etcd client Secret is mounted with
+// every file 0400. A Controller-only pod (split) gets an fsGroup, changed
+// only on a root mismatch, so a non-root process would read the files too
+// (the kubelet makes them 0440, group fsGroup); a pod that also runs the
+// Registry gets none, or the kubelet would re-group its whole data volume.
+// No pod mounts a service-account token.
+func TestBuildCloudSecretFilesAre0400(t *testing.T) {
+	a := wired(EnvDev)
+	a.Topology = TopologySplit
+	rec, _ := deploy(t, a)
+	spec := podSpec(t, rec, "bc-controller")
+	vol := obj(spec["volumes"].ArrayValue()[0])
+	require.Equal(t, testEtcdSecret, path(vol, "secret", "secretName").StringValue())
+	assert.Equal(t, float64(0o400), numv(path(vol, "secret", "defaultMode")))
+	items := path(vol, "secret", "items").ArrayValue()
+	require.Len(t, items, 3)
+	for _, item := range items {
+		assert.Equal(t, float64(0o400), numv(obj(item)["mode"]), obj(item)["key"].StringValue())
+	}
+	assert.Equal(t, float64(SecretFSGroup), numv(path(spec, "securityContext", "fsGroup")))
+	assert.Equal(t, "OnRootMismatch", path(spec, "securityContext", "fsGroupChangePolicy").StringValue())
+	reg := podSpec(t, rec, "bc-registry")
+	_, fsGroup := obj(reg["securityContext"])["fsGroup"]
+	assert.False(t, fsGroup, "the Registry's data volume is never re-grouped")
+	for _, d := range []string{"bc-controller", "bc-registry"} {
+		at := podSpec(t, rec, d)["automountServiceAccountToken"]
+		assert.True(t, at.IsBool() && !at.BoolValue(), "%s: no service-account token", d)
+	}
+
+	rec, _ = deploy(t, wired(EnvDev))
+	combined := podSpec(t, rec, "bc-controller-registry")
+	_, fsGroup = obj(combined["securityContext"])["fsGroup"]
+	assert.False(t, fsGroup, "the combined pod mounts the Registry's data: no fsGroup")
+	assert.Equal(t, float64(0o400), numv(path(obj(combined["volumes"].ArrayValue()[0]), "secret", "defaultMode")))
+}
+
+// numv is v's number, or -1 when it is none (a missing field fails the
+// comparison instead of panicking).
+func numv(v resource.PropertyValue) float64 {
+	if v.IsNumber() {
+		return v.NumberValue()
+	}
+	return -1
 }
 
 func TestBuildCloudImagesUseTheMirror(t *testing.T) {
@@ -957,7 +1005,7 @@ func TestBuildCloudNetworkPolicy(t *testing.T) {
 			if tc.wantNS {
 				assert.Equal(t, tc.edgeNS, strMap(path(peer, "namespaceSelector", "matchLabels"))["kubernetes.io/metadata.name"])
 			}
-			assert.Equal(t, []float64{80, 8089}, ports(edge))
+			assert.Equal(t, []float64{8080, 8089}, ports(edge), "the pods' ports: a policy sees the Service's translation")
 
 			fromController := obj(rules[1])
 			assert.Equal(t, bc.ControllerSelector, strMap(path(obj(fromController["from"].ArrayValue()[0]), "podSelector", "matchLabels")))
@@ -968,7 +1016,7 @@ func TestBuildCloudNetworkPolicy(t *testing.T) {
 				for _, p := range obj(r)["from"].ArrayValue() {
 					if b, ok := obj(p)["ipBlock"]; ok {
 						cidrs = append(cidrs, obj(b)["cidr"].StringValue())
-						assert.Equal(t, []float64{80, 8089}, ports(obj(r)))
+						assert.Equal(t, []float64{8080, 8089}, ports(obj(r)))
 					}
 				}
 			}
@@ -1043,7 +1091,7 @@ func TestBuildCloudEnvMatchesVendorReference(t *testing.T) {
 
 	ctrl := container(t, podSpec(t, rec, "bc-controller"), "controller")
 	for name, value := range map[string]string{
-		"ANKA_LISTEN_ADDR":          ":80",
+		"ANKA_LISTEN_ADDR":          ":8080",
 		"ANKA_ANKA_REGISTRY":        "https://registry.anka.example.com",
 		"ANKA_LOCAL_ANKA_REGISTRY":  "http://bc-registry.anka.svc.cluster.local:8089",
 		"ANKA_ETCD_ENDPOINTS":       "etcd-0.etcd-headless.anka.svc:2379,etcd-1.etcd-headless.anka.svc:2379,etcd-2.etcd-headless.anka.svc:2379",

@@ -8,24 +8,25 @@ import (
 )
 
 // services registers the two ClusterIP Services, <name>-controller (port
-// "http" 80) and <name>-registry (port "http" 8089), plus a "metrics" port
-// each when metrics are on.
+// "http" 80 to the Controller's ControllerListenPort) and <name>-registry
+// (port "http" 8089), plus a "metrics" port each when metrics are on.
 func (bc *BuildCloud) services(ctx *pulumi.Context) error {
 	a := bc.args
 	for _, s := range []struct {
 		name     string
 		selector map[string]string
 		port     int
+		target   int
 		metrics  int
 		role     string
 	}{
-		{bc.controllerServiceName(), bc.ControllerSelector, ControllerPort, ControllerMetricsPort, roleController},
-		{bc.registryServiceName(), bc.RegistrySelector, RegistryPort, RegistryMetricsPort, roleRegistry},
+		{bc.controllerServiceName(), bc.ControllerSelector, ControllerPort, ControllerListenPort, ControllerMetricsPort, roleController},
+		{bc.registryServiceName(), bc.RegistrySelector, RegistryPort, RegistryPort, RegistryMetricsPort, roleRegistry},
 	} {
 		labels := commonLabels(bc.name)
 		labels[LabelComponent] = s.role
 		ports := corev1.ServicePortArray{corev1.ServicePortArgs{
-			Name: pulumi.String("http"), Port: pulumi.Int(s.port), TargetPort: pulumi.Int(s.port), Protocol: pulumi.String("TCP"),
+			Name: pulumi.String("http"), Port: pulumi.Int(s.port), TargetPort: pulumi.Int(s.target), Protocol: pulumi.String("TCP"),
 		}}
 		if *a.EnableMetrics {
 			ports = append(ports, corev1.ServicePortArgs{
@@ -60,14 +61,18 @@ func tcpPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
 	return out
 }
 
-// networkPolicy admits, to the Build Cloud pods:
-//   - ports 80/8089 from the edge pods (EdgePodLabels, in EdgeNamespace or
+// networkPolicy admits, to the Build Cloud pods (ports as the pods listen:
+// a policy sees the destination after the Service's translation, so the
+// Controller's is ControllerListenPort, not the Service's 80):
+//   - ports 8080/8089 from the edge pods (EdgePodLabels, in EdgeNamespace or
 //     the namespace; every pod of the namespace when no labels are given);
-//   - ports 80/8089 from IngressCIDRs (never when the edge passes
+//   - ports 8080/8089 from IngressCIDRs (never when the edge passes
 //     client-certificate headers: the Controller and Registry trust them
 //     unchecked, so nothing but NGINX may reach them);
 //   - port 8089 from the Controller pods (Controller -> Registry);
-//   - the metrics ports from MetricsNamespace (any namespace when unset).
+//   - the metrics ports from the pods of MetricsNamespace only; with no
+//     MetricsNamespace, from nowhere (no rule: an empty namespaceSelector
+//     would select every namespace).
 //
 // Everything else is denied.
 func (bc *BuildCloud) networkPolicy(ctx *pulumi.Context) error {
@@ -83,7 +88,7 @@ func (bc *BuildCloud) networkPolicy(ctx *pulumi.Context) error {
 	rules := networkingv1.NetworkPolicyIngressRuleArray{
 		networkingv1.NetworkPolicyIngressRuleArgs{
 			From:  networkingv1.NetworkPolicyPeerArray{edgePeer},
-			Ports: tcpPorts(ControllerPort, RegistryPort),
+			Ports: tcpPorts(ControllerListenPort, RegistryPort),
 		},
 		networkingv1.NetworkPolicyIngressRuleArgs{
 			From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
@@ -97,13 +102,13 @@ func (bc *BuildCloud) networkPolicy(ctx *pulumi.Context) error {
 		for _, cidr := range a.IngressCIDRs {
 			peers = append(peers, networkingv1.NetworkPolicyPeerArgs{IpBlock: networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
 		}
-		rules = append(rules, networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: tcpPorts(ControllerPort, RegistryPort)})
+		rules = append(rules, networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: tcpPorts(ControllerListenPort, RegistryPort)})
 	}
-	if *a.EnableMetrics {
-		ns := metav1.LabelSelectorArgs{}
-		if a.MetricsNamespace != "" {
-			ns.MatchLabels = pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(a.MetricsNamespace)}
-		}
+	if *a.EnableMetrics && a.MetricsNamespace != "" {
+		// kubernetes.io/metadata.name is set by the API server on every
+		// namespace to its name (Kubernetes >= 1.22, "Well-Known Labels,
+		// Annotations and Taints"), so this selects exactly that namespace.
+		ns := metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(a.MetricsNamespace)}}
 		rules = append(rules, networkingv1.NetworkPolicyIngressRuleArgs{
 			From:  networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: ns}},
 			Ports: tcpPorts(ControllerMetricsPort, RegistryMetricsPort),

@@ -122,7 +122,7 @@ func (bc *BuildCloud) controllerEnv() []envVar {
 	}
 	endpoints := pulumi.String(strings.Join(a.EtcdEndpoints, ","))
 	vars := []envVar{
-		plain("ANKA_LISTEN_ADDR", fmt.Sprintf(":%d", ControllerPort)),
+		plain("ANKA_LISTEN_ADDR", fmt.Sprintf(":%d", ControllerListenPort)),
 		plain("ANKA_ANKA_REGISTRY", registry),
 		plain("ANKA_LOCAL_ANKA_REGISTRY", internal),
 		{Name: "ANKA_ETCD_ENDPOINTS", Value: endpoints},
@@ -192,21 +192,55 @@ func preStop(seconds int) corev1.LifecycleArgs {
 	return corev1.LifecycleArgs{PreStop: corev1.LifecycleHandlerArgs{Sleep: corev1.SleepActionArgs{Seconds: pulumi.Int(seconds)}}}
 }
 
-func containerSecurity(bindLowPort bool) corev1.SecurityContextArgs {
-	caps := corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}}
-	if bindLowPort {
-		caps.Add = pulumi.StringArray{pulumi.String("NET_BIND_SERVICE")}
-	}
+// ControllerListenPort is the port the Controller container listens on,
+// set by ANKA_LISTEN_ADDR (the vendor's configuration reference: default
+// ":80"). Above 1023, so the process binds it without NET_BIND_SERVICE;
+// the Service keeps port ControllerPort (80) and targets this one, so
+// clients, the edge's upstreams and the Controller's URL are unchanged.
+// Free in the combined pod (Registry 8089, metrics 2112/2113).
+const ControllerListenPort = 8080
+
+// containerSecurity drops every capability: both containers listen above
+// 1023 (ControllerListenPort, RegistryPort).
+func containerSecurity() corev1.SecurityContextArgs {
 	return corev1.SecurityContextArgs{
 		AllowPrivilegeEscalation: pulumi.Bool(false),
-		Capabilities:             caps,
+		Capabilities:             corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
 		SeccompProfile:           corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 	}
 }
 
+// SecretFileMode is the mode of the etcd client Secret's files: owner read
+// only. The vendor's Controller runs as root, the files' owner, so it reads
+// them; a non-root process reads them through the pod's fsGroup (the
+// kubelet then makes them mode 0440, group fsGroup).
+const SecretFileMode = 0o400
+
+// SecretFSGroup is the fsGroup of the Controller-only pods (split
+// topology), which own the etcd client Secret volume.
+const SecretFSGroup = 10001
+
+// podSecurity is the pod securityContext of the Deployment d. The pods run
+// as the images' user (root: see the README's Security section), with the
+// RuntimeDefault seccomp profile. A pod without the Registry gets an
+// fsGroup for the Secret files, so a non-root Controller would read them
+// too; a pod with the Registry gets none, as the kubelet would then change
+// the group of every file on the Registry's data volume (FSx, EFS or a
+// PVC, terabytes of templates) to it.
+func podSecurity(d deployment) corev1.PodSecurityContextArgs {
+	sc := corev1.PodSecurityContextArgs{
+		SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+	if d.controller && !d.registry {
+		sc.FsGroup = pulumi.Int(SecretFSGroup)
+		sc.FsGroupChangePolicy = pulumi.String("OnRootMismatch")
+	}
+	return sc
+}
+
 func (bc *BuildCloud) controllerContainer() corev1.ContainerArgs {
 	a := bc.args
-	ports := corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("controller"), ContainerPort: pulumi.Int(ControllerPort), Protocol: pulumi.String("TCP")}}
+	ports := corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("controller"), ContainerPort: pulumi.Int(ControllerListenPort), Protocol: pulumi.String("TCP")}}
 	if *a.EnableMetrics {
 		ports = append(ports, corev1.ContainerPortArgs{Name: pulumi.String("ctrl-metrics"), ContainerPort: pulumi.Int(ControllerMetricsPort), Protocol: pulumi.String("TCP")})
 	}
@@ -221,7 +255,7 @@ func (bc *BuildCloud) controllerContainer() corev1.ContainerArgs {
 	if a.EtcdClientTLSSecret != "" {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(volumeEtcdTLS), MountPath: pulumi.String(EtcdTLSMountPath), ReadOnly: pulumi.Bool(true)})
 	}
-	startup := httpProbe("/livez", ControllerPort, startupPeriod, startupTimeout, controllerStartupFailures)
+	startup := httpProbe("/livez", ControllerListenPort, startupPeriod, startupTimeout, controllerStartupFailures)
 	return corev1.ContainerArgs{
 		Name:            pulumi.String(roleController),
 		Image:           bc.image(a.Controller.Image),
@@ -230,10 +264,10 @@ func (bc *BuildCloud) controllerContainer() corev1.ContainerArgs {
 		Env:             bc.renderEnv(bc.controllerEnv()),
 		Resources:       resources,
 		StartupProbe:    startup,
-		ReadinessProbe:  httpProbe("/readyz", ControllerPort, readinessPeriod, readinessTimeout, readinessFailures),
-		LivenessProbe:   httpProbe("/livez", ControllerPort, livenessPeriod, livenessTimeout, livenessFailures),
+		ReadinessProbe:  httpProbe("/readyz", ControllerListenPort, readinessPeriod, readinessTimeout, readinessFailures),
+		LivenessProbe:   httpProbe("/livez", ControllerListenPort, livenessPeriod, livenessTimeout, livenessFailures),
 		Lifecycle:       preStop(a.PreStopSeconds),
-		SecurityContext: containerSecurity(true),
+		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,
 	}
 }
@@ -260,7 +294,7 @@ func (bc *BuildCloud) registryContainer(st *storageResult) corev1.ContainerArgs 
 		ReadinessProbe:  httpProbe("/readyz", RegistryPort, readinessPeriod, readinessTimeout, readinessFailures),
 		LivenessProbe:   httpProbe("/livez", RegistryPort, livenessPeriod, livenessTimeout, livenessFailures),
 		Lifecycle:       preStop(a.PreStopSeconds),
-		SecurityContext: containerSecurity(false),
+		SecurityContext: containerSecurity(),
 		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
 			Name: pulumi.String(volumeRegistryData), MountPath: pulumi.String(RegistryDataPath),
 		}},
@@ -378,11 +412,12 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 				volumes = append(volumes, corev1.VolumeArgs{
 					Name: pulumi.String(volumeEtcdTLS),
 					Secret: corev1.SecretVolumeSourceArgs{
-						SecretName: pulumi.String(a.EtcdClientTLSSecret),
+						SecretName:  pulumi.String(a.EtcdClientTLSSecret),
+						DefaultMode: pulumi.Int(SecretFileMode),
 						Items: corev1.KeyToPathArray{
-							corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt"), Mode: pulumi.Int(0o444)},
-							corev1.KeyToPathArgs{Key: pulumi.String("client.crt"), Path: pulumi.String("client.crt"), Mode: pulumi.Int(0o444)},
-							corev1.KeyToPathArgs{Key: pulumi.String("client.key"), Path: pulumi.String("client.key"), Mode: pulumi.Int(0o400)},
+							corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt"), Mode: pulumi.Int(SecretFileMode)},
+							corev1.KeyToPathArgs{Key: pulumi.String("client.crt"), Path: pulumi.String("client.crt"), Mode: pulumi.Int(SecretFileMode)},
+							corev1.KeyToPathArgs{Key: pulumi.String("client.key"), Path: pulumi.String("client.key"), Mode: pulumi.Int(SecretFileMode)},
 						},
 					},
 				})
@@ -407,12 +442,10 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 			EnableServiceLinks:            pulumi.Bool(false),
 			PriorityClassName:             pulumi.String(a.PriorityClassName),
 			TerminationGracePeriodSeconds: pulumi.Int(a.GracePeriodSeconds(d.controller, d.registry)),
-			SecurityContext: corev1.PodSecurityContextArgs{
-				SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-			},
-			ImagePullSecrets: pullSecrets,
-			Containers:       containers,
-			Volumes:          volumes,
+			SecurityContext:               podSecurity(d),
+			ImagePullSecrets:              pullSecrets,
+			Containers:                    containers,
+			Volumes:                       volumes,
 			Affinity: corev1.AffinityArgs{PodAntiAffinity: corev1.PodAntiAffinityArgs{
 				RequiredDuringSchedulingIgnoredDuringExecution: corev1.PodAffinityTermArray{corev1.PodAffinityTermArgs{
 					TopologyKey:   pulumi.String("kubernetes.io/hostname"),
@@ -447,7 +480,7 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 				Selector:                metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(match)},
 				Strategy:                rollout.Strategy(),
 				Template: corev1.PodTemplateSpecArgs{
-					Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(podLabels)},
+					Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(podLabels), Annotations: a.etcdClientTLSAnnotation(d.controller)},
 					Spec:     podSpec,
 				},
 			},
@@ -475,4 +508,19 @@ func (bc *BuildCloud) workloads(ctx *pulumi.Context, st *storageResult) error {
 		}
 	}
 	return nil
+}
+
+// EtcdClientTLSAnnotation on the Controller's pod template carries
+// EtcdClientTLSVersion: a renewal or a rotation step of etcd's
+// certificates rolls the Controller pods onto the new files. The vendor
+// documents no reload of ANKA_ETCD_CERT/ANKA_ETCD_CA_CERT (facts.md), so the
+// safe assumption is that it reads them at start, as etcd does its CA files
+// (docs/operations.md "Rotating etcd's certificates").
+const EtcdClientTLSAnnotation = "anka.io/etcd-client-tls"
+
+func (a Args) etcdClientTLSAnnotation(controller bool) pulumi.StringMapInput {
+	if !controller || a.EtcdClientTLSSecret == "" || a.EtcdClientTLSVersion == "" {
+		return nil
+	}
+	return pulumi.StringMap{EtcdClientTLSAnnotation: pulumi.String(a.EtcdClientTLSVersion)}
 }

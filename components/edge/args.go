@@ -260,6 +260,13 @@ type Args struct {
 	// drain from (DrainChain). 0 means the Build Cloud's default.
 	RegistryDrainSeconds   int `json:"-"`
 	RegistryPreStopSeconds int `json:"-"`
+	// VpcCIDR is the VPC's IPv4 block (anka:network.cidr, when the stack
+	// creates the VPC). In nlb-mtls the NGINX pods' NetworkPolicy admits the
+	// NLB's health checks, which come from the load balancer's private
+	// addresses in the VPC, on the health port from this block only; ""
+	// (the default: a VPC the stack does not know) admits them from any
+	// address, on that port only.
+	VpcCIDR string `json:"-"`
 }
 
 // DrainChain is every hop's drain derived from the Registry's drain and
@@ -528,6 +535,9 @@ func (a Args) Validate() error {
 		p.Addf("anka:edge.registryHostname", "must differ from anka:edge.controllerHostname (the edge routes by host name), got %q for both", a.RegistryHostname)
 	}
 
+	if a.VpcCIDR != "" {
+		p.CIDR("anka:network.cidr", a.VpcCIDR)
+	}
 	for _, cidr := range a.SourceCIDRs {
 		p.CIDR("anka:edge.sourceCidrs", cidr)
 	}
@@ -788,9 +798,7 @@ func (a Args) validateNginx(p *validation.Problems) {
 	} else if a.Prod && a.Nginx.Replicas < 2 {
 		p.Addf("anka:edge.nginx.replicas", "must be at least 2 in prod so a node or zone loss (or a rollout) keeps the edge up, got %d", a.Nginx.Replicas)
 	}
-	if !pinnedImage(a.Nginx.Image) {
-		p.Addf("anka:edge.nginx.image", "must be pinned to a version tag or digest, e.g. %s, got %q", DefaultNginxImage, a.Nginx.Image)
-	}
+	p.Image("anka:edge.nginx.image", a.Nginx.Image, DefaultNginxImage)
 	for _, q := range []struct{ key, v string }{
 		{"anka:edge.nginx.cpuRequest", a.Nginx.CPURequest},
 		{"anka:edge.nginx.memoryRequest", a.Nginx.MemoryRequest},
@@ -800,19 +808,6 @@ func (a Args) validateNginx(p *validation.Problems) {
 			p.Addf(q.key, "must be a Kubernetes quantity such as 250m or 128Mi, got %q", q.v)
 		}
 	}
-}
-
-// pinnedImage accepts repo:tag (tag not "latest") or repo@sha256:digest.
-func pinnedImage(image string) bool {
-	if strings.ContainsAny(image, " \t\n") || image == "" {
-		return false
-	}
-	if _, digest, ok := strings.Cut(image, "@"); ok {
-		return strings.HasPrefix(digest, "sha256:") && len(digest) == len("sha256:")+64
-	}
-	last := image[strings.LastIndex(image, "/")+1:]
-	_, tag, ok := strings.Cut(last, ":")
-	return ok && tag != "" && tag != "latest"
 }
 
 func unjoin(err error) []error {

@@ -89,6 +89,7 @@ type Edge struct {
 	Deployment        *appsv1.Deployment
 	ConfigMap         *corev1.ConfigMap
 	PDB               *policyv1.PodDisruptionBudget
+	NetworkPolicy     *networkingv1.NetworkPolicy
 }
 
 // New validates args, then registers the component and the mode's
@@ -110,6 +111,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		err = e.newALB(ctx, name, args)
 	case ModeNLBMTLS:
 		err = e.newNLB(ctx, name, args)
+		if err == nil {
+			err = e.newNginxNetworkPolicy(ctx, name, args)
+		}
 	case ModeIngressNginx:
 		err = e.newIngressNginx(ctx, name, args)
 	}

@@ -93,12 +93,15 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 	}
 
 	const readOnly = 0o440
+	// Secret files owner-read only; fsGroup (NginxUID) gives the nginx
+	// group read (kubelet: mode|0440, group fsGroup on read-only volumes).
+	const secretMode = 0o400
 	volumes := corev1.VolumeArray{
 		corev1.VolumeArgs{Name: pulumi.String("conf"), ConfigMap: corev1.ConfigMapVolumeSourceArgs{
 			Name: e.ConfigMap.Metadata.Name().Elem(), DefaultMode: pulumi.Int(readOnly),
 		}},
 		corev1.VolumeArgs{Name: pulumi.String("tls"), Secret: corev1.SecretVolumeSourceArgs{
-			SecretName: pulumi.String(args.tlsSecretName()), DefaultMode: pulumi.Int(readOnly),
+			SecretName: pulumi.String(args.tlsSecretName()), DefaultMode: pulumi.Int(secretMode),
 			Items: corev1.KeyToPathArray{
 				corev1.KeyToPathArgs{Key: pulumi.String(tlsCertKey), Path: pulumi.String(tlsCertKey)},
 				corev1.KeyToPathArgs{Key: pulumi.String(tlsPrivateKey), Path: pulumi.String(tlsPrivateKey)},
@@ -113,13 +116,13 @@ func (e *Edge) newNLB(ctx *pulumi.Context, name string, args Args) error {
 	}
 	if mtls {
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("client-ca"), Secret: corev1.SecretVolumeSourceArgs{
-			SecretName: pulumi.String(args.caSecretName()), DefaultMode: pulumi.Int(readOnly),
+			SecretName: pulumi.String(args.caSecretName()), DefaultMode: pulumi.Int(secretMode),
 			Items: corev1.KeyToPathArray{corev1.KeyToPathArgs{Key: pulumi.String(ClientCAKey), Path: pulumi.String(ClientCAKey)}},
 		}})
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("client-ca"), MountPath: pulumi.String(ClientCADir), ReadOnly: pulumi.Bool(true)})
 		if args.MTLS.CRL != "" {
 			volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("client-crl"), Secret: corev1.SecretVolumeSourceArgs{
-				SecretName: pulumi.String(ClientCRLSecretName), DefaultMode: pulumi.Int(readOnly),
+				SecretName: pulumi.String(ClientCRLSecretName), DefaultMode: pulumi.Int(secretMode),
 			}})
 			mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("client-crl"), MountPath: pulumi.String(ClientCRLDir), ReadOnly: pulumi.Bool(true)})
 		}

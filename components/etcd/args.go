@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
-	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/quantity"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -19,7 +18,7 @@ const (
 	DefaultImage         = "quay.io/coreos/etcd:v3.6.16"
 	DefaultBusyboxImage  = "busybox:1.36.1-musl"
 	DefaultAWSCLIImage   = "amazon/aws-cli:2.27.50"
-	DefaultFioImage      = "alpine:3.22"
+	DefaultFioImage      = "ghcr.io/kastenhq/kubestr:v0.4.49"
 	DefaultVolumeSizeGi  = 20
 	DefaultCPURequest    = "1"
 	DefaultMemoryRequest = "2Gi"
@@ -37,6 +36,19 @@ type TLSArgs struct {
 	// Enabled turns on peer and client TLS with client-certificate auth;
 	// default true; false is accepted in dev only. Config anka:etcd.tls.enabled.
 	Enabled *bool `json:"enabled"`
+	// NotBefore is the date (YYYY-MM-DD, UTC) the certificates are valid
+	// from; no default (a fixed default would expire for every stack at
+	// once, and the clock would change the PEM on every preview): required
+	// while TLS is on. Leaves are valid 397 days after it (internal/pki).
+	// Config anka:etcd.tls.notBefore.
+	NotBefore string `json:"notBefore"`
+	// Generation issues the certificates; default 1. Bumping it is step 2
+	// of the rotation runbook. Config anka:etcd.tls.generation.
+	Generation int `json:"generation"`
+	// RotateFrom, while set, makes the CA bundles trust generations
+	// RotateFrom and RotateFrom+1 (steps 1 and 2 of the rotation runbook);
+	// default 0, none. Config anka:etcd.tls.rotateFrom.
+	RotateFrom int `json:"rotateFrom"`
 }
 
 // BackupArgs is anka:etcd.backup.
@@ -67,8 +79,16 @@ type DiskCheckArgs struct {
 	// ThresholdMs is the p99 fdatasync limit, default 10 (etcd's hardware
 	// guide). Config anka:etcd.diskCheck.thresholdMs.
 	ThresholdMs int `json:"thresholdMs"`
-	// Image must be able to install or run fio; default alpine:3.22 with
-	// `apk add fio` at run time. Config anka:etcd.diskCheck.image.
+	// Image must contain fio, sh and awk on PATH: nothing is installed when
+	// the check runs (a private cluster has no route to a package mirror,
+	// and a package fetched at run time is unpinned). Default
+	// ghcr.io/kastenhq/kubestr:v0.4.49, Kasten's kubestr image: Alpine with
+	// fio installed when the image is built (kastenhq/kubestr Dockerfile at
+	// tag v0.4.49: `FROM alpine:3.19`, `RUN apk --no-cache add fio`,
+	// published to ghcr.io by its docker-publish workflow); a name@sha256:
+	// digest is accepted. Bare distribution images (alpine, debian, ubuntu,
+	// busybox, ...) are refused: they have no fio.
+	// Config anka:etcd.diskCheck.image.
 	Image string `json:"image"`
 }
 
@@ -121,8 +141,13 @@ type Args struct {
 	Namespace string `json:"-"`
 	// Prod makes zone spread strict and refuses TLS off.
 	Prod bool `json:"-"`
-	// TLSSeed derives the certificates (anka:etcdTlsSeed, a secret).
+	// TLSSeed derives the certificates (anka:etcdTlsSeed, a secret): at
+	// least 64 hex characters.
 	TLSSeed string `json:"-"`
+	// StackIdentity is "<project>/<stack>": with Namespace and the
+	// generation it scopes the derivation, so one seed in two stacks gives
+	// two PKIs that refuse each other. Required while TLS is on.
+	StackIdentity string `json:"-"`
 	// StorageClassName of the etcd volumes (storage component).
 	StorageClassName string `json:"-"`
 	// StorageFingerprint identifies the class's parameters; the disk check
@@ -168,6 +193,7 @@ func (a Args) WithDefaults() Args {
 	if a.TLS.Enabled == nil {
 		a.TLS.Enabled = boolPtr(true)
 	}
+	a.TLS.Generation = cmp.Or(a.TLS.Generation, 1)
 	if a.Backup.Enabled == nil {
 		a.Backup.Enabled = boolPtr(a.HasOIDC && a.AWS)
 	}
@@ -206,6 +232,12 @@ func (a Args) Validate() error {
 	var p validation.Problems
 	s := a.Settings()
 	p.MergeMessages(s.Validate())
+	// Every image pinned by a version tag or a digest (internal/imageref):
+	// a moved tag would put another build on each member as it restarts.
+	p.Image("anka:etcd.image", a.Image, DefaultImage)
+	p.Image("anka:etcd.busyboxImage", a.BusyboxImage, DefaultBusyboxImage)
+	p.Image("anka:etcd.awsCliImage", a.AWSCLIImage, DefaultAWSCLIImage)
+	p.Image("anka:etcd.diskCheck.image", a.DiskCheck.Image, DefaultFioImage)
 	if a.Prod && a.Replicas < 3 {
 		p.Addf("anka:etcd.replicas", "must be at least 3 in prod, got %d", a.Replicas)
 	}
@@ -231,9 +263,7 @@ func (a Args) Validate() error {
 	if !*a.TLS.Enabled && a.Prod {
 		p.Addf("anka:etcd.tls.enabled", "must be true in prod: without TLS any pod that reaches etcd reads and writes the Build Cloud's data")
 	}
-	if *a.TLS.Enabled && len(a.TLSSeed) < pki.MinSeedLen {
-		p.Addf("anka:etcdTlsSeed", "must be set to a secret of at least %d characters to derive etcd's certificates: pulumi config set --secret anka:etcdTlsSeed \"$(openssl rand -hex 32)\" (or set anka:etcd.tls.enabled false in dev)", pki.MinSeedLen)
-	}
+	a.validateTLS(&p)
 	if *a.Backup.Enabled {
 		if !a.AWS || !a.HasOIDC {
 			p.Addf("anka:etcd.backup.enabled", "needs an EKS cluster with an OIDC provider for the upload role (anka:cluster.mode eks, or anka:cluster.oidcProviderArn for an existing cluster); set it to false otherwise")
@@ -245,6 +275,12 @@ func (a Args) Validate() error {
 	}
 	if *a.DiskCheck.Enabled {
 		p.Between("anka:etcd.diskCheck.thresholdMs", a.DiskCheck.ThresholdMs, 1, 100, " ms")
+		if why := diskCheckImageProblem(a.DiskCheck.Image); why != "" {
+			p.Addf("anka:etcd.diskCheck.image", "%s, got %q", why, a.DiskCheck.Image)
+		}
+		if pm := installsPackages(DiskCheckCommand()); pm != "" {
+			p.Addf("anka:etcd.diskCheck.image", "the disk check's command runs the package manager %s: fio must come with the image, never be installed when the check runs", pm)
+		}
 	}
 	return p.Err()
 }

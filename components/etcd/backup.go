@@ -115,8 +115,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555)}},
 	}
 	if e.TLS {
-		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
-		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{SecretName: pulumi.String(e.ClientSecretName)}})
+		mounts, volumes = withClientTLS(mounts, volumes, pulumi.String(e.ClientSecretName))
 	}
 	podLabels := labels()
 	podLabels[appLabel] = pulumi.String("etcd-backup")
@@ -135,7 +134,22 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 					Metadata: metav1.ObjectMetaArgs{Labels: podLabels},
 					Spec: corev1.PodSpecArgs{
 						ServiceAccountName: sa.Metadata.Name(),
-						RestartPolicy:      pulumi.String("OnFailure"),
+						// The pod never calls the Kubernetes API. Its AWS
+						// credentials come from IRSA: the EKS Pod Identity
+						// webhook adds its own projected token volume
+						// (aws-iam-token, audience sts.amazonaws.com, at
+						// /var/run/secrets/eks.amazonaws.com/serviceaccount)
+						// and AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE to
+						// every pod of an annotated service account, whatever
+						// automountServiceAccountToken says (EKS user guide,
+						// "IAM roles for service accounts"; github.com/aws/amazon-eks-pod-identity-webhook
+						// README). Since Kubernetes 1.19 a non-root container
+						// reads that token without further settings (EKS
+						// user guide, Kubernetes 1.19 release notes).
+						AutomountServiceAccountToken: pulumi.Bool(false),
+						EnableServiceLinks:           pulumi.Bool(false),
+						SecurityContext:              restrictedPod(),
+						RestartPolicy:                pulumi.String("OnFailure"),
 						InitContainers: corev1.ContainerArray{
 							toolsInit(args, s),
 							corev1.ContainerArgs{
@@ -145,6 +159,8 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 								Env:             corev1.EnvVarArray{home(s.ToolsDir)},
 								SecurityContext: restrictedContainer(),
 								VolumeMounts:    corev1.VolumeMountArray{mounts[0]},
+								// A copy of two binaries: as much as the busybox copy.
+								Resources: smallResources(toolsCPU, toolsMemory, toolsMemoryLimit),
 							},
 						},
 						Containers: corev1.ContainerArray{corev1.ContainerArgs{
@@ -154,9 +170,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 							Env:             envArray,
 							SecurityContext: restrictedContainer(),
 							VolumeMounts:    mounts,
-							Resources: corev1.ResourceRequirementsArgs{
-								Requests: pulumi.StringMap{"cpu": pulumi.String(backupCPU), "memory": pulumi.String(backupMemory)},
-							},
+							Resources:       smallResources(backupCPU, backupMemory, backupMemoryLimit),
 						}},
 						Volumes: volumes,
 					},

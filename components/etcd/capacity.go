@@ -12,6 +12,19 @@ const (
 	toolsCPU, toolsMemory   = "10m", "16Mi"
 	pruneCPU, pruneMemory   = "50m", "64Mi"
 	backupCPU, backupMemory = "100m", "256Mi"
+	fioCPU, fioMemory       = "100m", "64Mi"
+)
+
+// Memory limits of the small pods' containers: ceilings well above what
+// each needs (a static busybox cp, etcdctl, the AWS CLI streaming a
+// snapshot in 8 MiB multipart chunks with its default 10 threads, fio
+// writing 22 MiB), so only a runaway is killed. The members have none by
+// default (anka:etcd.memoryLimit).
+const (
+	toolsMemoryLimit  = "64Mi"
+	pruneMemoryLimit  = "256Mi"
+	backupMemoryLimit = "1Gi"
+	fioMemoryLimit    = "256Mi"
 )
 
 // Workload names: the Kubernetes object names (the disk check's carries a
@@ -52,13 +65,14 @@ func (a Args) Workloads() ([]capacity.Workload, error) {
 	if *a.Backup.Enabled {
 		out = append(out, capacity.Workload{
 			Name:      WorkloadBackup,
-			Requests:  capacity.PodRequests([]capacity.Resources{backup}, []capacity.Resources{tools, {}}),
+			Requests:  capacity.PodRequests([]capacity.Resources{backup}, []capacity.Resources{tools, tools}),
 			Replicas:  1,
 			Transient: true,
 		})
 	}
 	if *a.DiskCheck.Enabled {
-		out = append(out, capacity.Workload{Name: WorkloadDiskCheck, Requests: capacity.PodRequests(nil, nil), Replicas: 1, Transient: true})
+		fio, _ := capacity.Quantities(fioCPU, fioMemory)
+		out = append(out, capacity.Workload{Name: WorkloadDiskCheck, Requests: capacity.PodRequests([]capacity.Resources{fio}, nil), Replicas: 1, Transient: true})
 	}
 	return out, nil
 }

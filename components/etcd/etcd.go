@@ -7,11 +7,10 @@ package etcd
 
 import (
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/diskcheck"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
-	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -53,6 +52,9 @@ type Etcd struct {
 	// ClientLabels must be on a pod for the NetworkPolicy to let it reach
 	// the client port.
 	ClientLabels map[string]string
+	// TLSNotAfter is the earliest expiry of the etcd certificates, RFC 3339
+	// ("" without TLS).
+	TLSNotAfter pulumi.StringOutput
 	// BackupBucket is the snapshot bucket ("" when backups are off).
 	BackupBucket pulumi.StringOutput
 	// StatefulSet, for DependsOn.
@@ -102,6 +104,9 @@ func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.R
 	if args.StorageClassName == "" {
 		return nil, errors.New("etcd: Args.StorageClassName is required (the storage component's class)")
 	}
+	if *args.TLS.Enabled && args.StackIdentity == "" {
+		return nil, errors.New("etcd: Args.StackIdentity (<project>/<stack>) is required with TLS: it scopes the certificates' derivation")
+	}
 	e := &Etcd{TLS: *args.TLS.Enabled, ClientLabels: map[string]string{ClientLabel: "true"}}
 	if err := ctx.RegisterComponentResource(TypeToken, name, e, opts...); err != nil {
 		return nil, err
@@ -127,13 +132,13 @@ func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.R
 	}
 
 	var tlsSecret *corev1.Secret
+	e.TLSNotAfter = pulumi.String("").ToStringOutput()
 	if e.TLS {
-		headless := fmt.Sprintf("*.%s.%s.svc.%s", s.HeadlessService, ns, s.ClusterDomain)
-		client := fmt.Sprintf("etcd-client.%s.svc.%s", ns, s.ClusterDomain)
-		bundle, err := pki.NewEtcdBundle([]byte(args.TLSSeed), "anka-"+ns, []string{headless, client, "etcd-client." + ns + ".svc"})
+		bundle, err := args.TLSBundle()
 		if err != nil {
 			return nil, err
 		}
+		e.TLSNotAfter = pulumi.String(bundle.NotAfter.Format(time.RFC3339)).ToStringOutput()
 		if tlsSecret, err = secret(ctx, name+"-tls", "etcd-tls", ns, bundle.Files(), parent); err != nil {
 			return nil, err
 		}
@@ -217,6 +222,7 @@ func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.R
 	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
 		"endpoints":    e.Endpoints,
 		"backupBucket": e.BackupBucket,
+		"tlsNotAfter":  e.TLSNotAfter,
 	})
 }
 

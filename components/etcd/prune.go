@@ -17,7 +17,13 @@ import (
 // deployment it has nothing to do and ends at once.
 func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Secret, parent pulumi.ResourceOption) (*batchv1.Job, error) {
 	env := append(envVars(s.PruneEnv()), home(tmpDir))
-	mounts, volumes, deps := memberVolumes(s, cm, tlsSecret)
+	mounts, volumes, deps := memberVolumes(s, cm, nil)
+	if tlsSecret != nil {
+		// etcdctl needs the CA and the client pair only: a pod that serves
+		// nothing gets neither the server nor the peer key.
+		mounts, volumes = withClientTLS(mounts, volumes, tlsSecret.Metadata.Name())
+		deps = append(deps, tlsSecret)
+	}
 	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true")}
 	return batchv1.NewJob(ctx, name+"-prune", &batchv1.JobArgs{
 		Metadata: metav1.ObjectMetaArgs{
@@ -29,8 +35,11 @@ func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm
 			Template: corev1.PodTemplateSpecArgs{
 				Metadata: metav1.ObjectMetaArgs{Labels: podLabels},
 				Spec: corev1.PodSpecArgs{
-					RestartPolicy:                pulumi.String("Never"),
+					RestartPolicy: pulumi.String("Never"),
+					// It talks to etcd only, never to the Kubernetes API.
 					AutomountServiceAccountToken: pulumi.Bool(false),
+					EnableServiceLinks:           pulumi.Bool(false),
+					SecurityContext:              restrictedPod(),
 					InitContainers:               corev1.ContainerArray{toolsInit(args, s)},
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:            pulumi.String("prune"),
@@ -39,9 +48,7 @@ func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm
 						Env:             env,
 						SecurityContext: restrictedContainer(),
 						VolumeMounts:    mounts,
-						Resources: corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String(pruneCPU), "memory": pulumi.String(pruneMemory)},
-						},
+						Resources:       smallResources(pruneCPU, pruneMemory, pruneMemoryLimit),
 					}},
 					Volumes: volumes,
 				},

@@ -25,8 +25,55 @@ func resources(args Args) corev1.ResourceRequirementsArgs {
 	return r
 }
 
+// PodUID and PodGID are the user and group every pod of the component runs
+// as. None of its images needs root: the official etcd image is distroless
+// and names no user, busybox, the AWS CLI and fio only read their own files
+// and write to the mounts named in each pod. Both are at least 10000 so that
+// they match no user of the node's /etc/passwd (kube-score's
+// container-security-context-user-group-id asks for that), and the group is
+// the pods' fsGroup: the kubelet makes the data volume, the emptyDirs and
+// the Secret files group-owned by it (Secret files 0400 become 0440
+// root:PodGID), so the non-root processes can read the certificates and
+// write etcd's data.
+const (
+	PodUID = 10001
+	PodGID = 10001
+)
+
+// SecretMode is the mode of every Secret file the component mounts: owner
+// read only; the kubelet adds group read for the fsGroup (Kubernetes
+// pkg/volume/volume_linux.go, SetVolumeOwnership: files get mode|0440 and
+// group fsGroup on read-only volumes such as Secrets).
+const SecretMode = 0o400
+
+// restrictedPod is the pod securityContext of the Pod Security Standards'
+// "restricted" profile (kubernetes.io/docs/concepts/security/pod-security-standards:
+// runAsNonRoot, seccompProfile RuntimeDefault) with explicit ids.
+// fsGroupChangePolicy OnRootMismatch: the kubelet re-chowns a volume only
+// when its root directory's group or mode is not already right, so a large
+// etcd volume is walked once (the first start as non-root), not at every
+// start (Kubernetes docs, "Configure volume permission and ownership change
+// policy for Pods").
+func restrictedPod() corev1.PodSecurityContextArgs {
+	return corev1.PodSecurityContextArgs{
+		RunAsNonRoot:        pulumi.Bool(true),
+		RunAsUser:           pulumi.Int(PodUID),
+		RunAsGroup:          pulumi.Int(PodGID),
+		FsGroup:             pulumi.Int(PodGID),
+		FsGroupChangePolicy: pulumi.String("OnRootMismatch"),
+		SeccompProfile:      corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// restrictedContainer repeats the ids on each container: the pod-level ones
+// would do for the kubelet, but a container-level runAsNonRoot/runAsUser
+// keeps each container compliant if it is ever moved to another pod spec,
+// and is what kube-score reads.
 func restrictedContainer() corev1.SecurityContextArgs {
 	return corev1.SecurityContextArgs{
+		RunAsNonRoot:             pulumi.Bool(true),
+		RunAsUser:                pulumi.Int(PodUID),
+		RunAsGroup:               pulumi.Int(PodGID),
 		AllowPrivilegeEscalation: pulumi.Bool(false),
 		ReadOnlyRootFilesystem:   pulumi.Bool(true),
 		Capabilities:             corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
@@ -47,8 +94,18 @@ func toolsInit(args Args, s member.Settings) corev1.ContainerArgs {
 		VolumeMounts:    corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(toolsVolume), MountPath: pulumi.String(s.ToolsDir)}},
 		Resources: corev1.ResourceRequirementsArgs{
 			Requests: pulumi.StringMap{"cpu": pulumi.String(toolsCPU), "memory": pulumi.String(toolsMemory)},
-			Limits:   pulumi.StringMap{"memory": pulumi.String("64Mi")},
+			Limits:   pulumi.StringMap{"memory": pulumi.String(toolsMemoryLimit)},
 		},
+	}
+}
+
+// smallResources are the requests and the memory limit of a container of
+// the component's small pods (capacity.go: no CPU limit, as for the
+// members, a memory ceiling that only a runaway reaches).
+func smallResources(cpu, memory, memoryLimit string) corev1.ResourceRequirementsArgs {
+	return corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(cpu), "memory": pulumi.String(memory)},
+		Limits:   pulumi.StringMap{"memory": pulumi.String(memoryLimit)},
 	}
 }
 
@@ -72,11 +129,34 @@ func memberVolumes(s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Se
 	if tlsSecret != nil {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
-			SecretName: tlsSecret.Metadata.Name(), DefaultMode: pulumi.Int(0o400),
+			SecretName: tlsSecret.Metadata.Name(), DefaultMode: pulumi.Int(SecretMode),
 		}})
 		deps = append(deps, tlsSecret)
 	}
 	return mounts, volumes, deps
+}
+
+// ClientTLSFiles are the keys a client pod (prune, backup) mounts from a
+// TLS Secret: the CA and the client pair, nothing that serves or joins the
+// cluster.
+var ClientTLSFiles = []string{"ca.crt", "client.crt", "client.key"}
+
+// tlsMount mounts the TLS volume read-only where member.sh and backup.sh
+// read the certificates (member.DefaultTLSDir).
+func tlsMount() corev1.VolumeMountArgs {
+	return corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)}
+}
+
+// withClientTLS adds to a client pod's (prune, backup) mounts and volumes
+// only ClientTLSFiles of the Secret secretName, each SecretMode.
+func withClientTLS(mounts corev1.VolumeMountArray, volumes corev1.VolumeArray, secretName pulumi.StringPtrInput) (corev1.VolumeMountArray, corev1.VolumeArray) {
+	var items corev1.KeyToPathArray
+	for _, f := range ClientTLSFiles {
+		items = append(items, corev1.KeyToPathArgs{Key: pulumi.String(f), Path: pulumi.String(f), Mode: pulumi.Int(SecretMode)})
+	}
+	return append(mounts, tlsMount()), append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
+		SecretName: secretName, DefaultMode: pulumi.Int(SecretMode), Items: items,
+	}})
 }
 
 func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings, cm *corev1.ConfigMap,
@@ -102,20 +182,29 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 	}
 
 	md := meta(s.StatefulSetName, args.Namespace)
+	// Metadata only (no rollout), each read back by the hook below from the
+	// deployed object: what the volumes are provisioned with (a storage
+	// change updates it in place and the hook warns how to change the
+	// existing volumes), and the TLS generations the members hold.
+	ann := pulumi.StringMap{}
 	if args.StorageFingerprint != "" {
-		// What the volumes are provisioned with: a storage change updates
-		// this in place (metadata only, no rollout), and the hook below
-		// warns at preview how to change the existing volumes.
-		md.Annotations = pulumi.StringMap{
-			storage.ParametersAnnotation: pulumi.String(args.StorageFingerprint),
-			storage.ClassAnnotation:      pulumi.String(args.StorageClassName),
-		}
+		ann[storage.ParametersAnnotation] = pulumi.String(args.StorageFingerprint)
+		ann[storage.ClassAnnotation] = pulumi.String(args.StorageClassName)
 	}
-	hook, err := ctx.RegisterResourceHook(name+"-storage-change", func(h *pulumi.ResourceHookArgs) error {
+	if g := args.tlsGenerations(); g != "" {
+		ann[TLSGenerationsAnnotation] = pulumi.String(g)
+	}
+	if len(ann) > 0 {
+		md.Annotations = ann
+	}
+	hook, err := ctx.RegisterResourceHook(name+"-update-checks", func(h *pulumi.ResourceHookArgs) error {
 		// The old claim template is what the claims were created with (it
 		// is ignored on update, so state keeps it); a failed hook fails
 		// the preview before the class is replaced.
 		if err := storage.ClassChangeError(claimClass(h.OldInputs), kubeinputs.Annotation(h.NewInputs, storage.ClassAnnotation)); err != nil {
+			return err
+		}
+		if err := GenerationChangeError(kubeinputs.Annotation(h.OldInputs, TLSGenerationsAnnotation), kubeinputs.Annotation(h.NewInputs, TLSGenerationsAnnotation)); err != nil {
 			return err
 		}
 		warning := storage.ChangeWarning(kubeinputs.Annotation(h.OldInputs, storage.ParametersAnnotation), kubeinputs.Annotation(h.NewInputs, storage.ParametersAnnotation), claimClass(h.NewInputs),
@@ -156,15 +245,13 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 				},
 			}},
 			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: labels()},
+				Metadata: metav1.ObjectMetaArgs{Labels: labels(), Annotations: podAnnotations(args)},
 				Spec: corev1.PodSpecArgs{
 					PriorityClassName:             pulumi.String(DefaultPriorityClass),
 					TerminationGracePeriodSeconds: pulumi.Int(DefaultGracePeriodSeconds),
 					AutomountServiceAccountToken:  pulumi.Bool(false),
 					EnableServiceLinks:            pulumi.Bool(false),
-					SecurityContext: corev1.PodSecurityContextArgs{
-						SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-					},
+					SecurityContext:               restrictedPod(),
 					Affinity: corev1.AffinityArgs{PodAntiAffinity: corev1.PodAntiAffinityArgs{
 						// Never two members on one node: a node loss costs one member.
 						RequiredDuringSchedulingIgnoredDuringExecution: corev1.PodAffinityTermArray{corev1.PodAffinityTermArgs{
@@ -246,4 +333,14 @@ func claimNames(s member.Settings) []string {
 		out = append(out, fmt.Sprintf("%s-%s-%d", dataVolume, s.StatefulSetName, i))
 	}
 	return out
+}
+
+func clientTLSVolume(secretName pulumi.StringPtrInput) corev1.VolumeArgs {
+	var items corev1.KeyToPathArray
+	for _, f := range ClientTLSFiles {
+		items = append(items, corev1.KeyToPathArgs{Key: pulumi.String(f), Path: pulumi.String(f), Mode: pulumi.Int(SecretMode)})
+	}
+	return corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
+		SecretName: secretName, DefaultMode: pulumi.Int(SecretMode), Items: items,
+	}}
 }

@@ -6,16 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,26 +20,12 @@ import (
 
 // realEtcd is one etcd process on loopback with its metrics listener.
 type realEtcd struct {
-	name, client, peer, metrics string
-	cmd                         *exec.Cmd
-	log                         string
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
+	*realproc.Etcd
+	metrics string
 }
 
 func newRealEtcd(t *testing.T, name string) *realEtcd {
-	return &realEtcd{
-		name:    name,
-		client:  fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-		peer:    fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-		metrics: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-	}
+	return &realEtcd{Etcd: realproc.NewEtcd(t, name, "http"), metrics: fmt.Sprintf("http://127.0.0.1:%d", realproc.Ports(t, 1)[0])}
 }
 
 // start runs the member with the flags member.sh gives a pod (listeners,
@@ -50,35 +33,9 @@ func newRealEtcd(t *testing.T, name string) *realEtcd {
 // and the given initial cluster.
 func (e *realEtcd) start(t *testing.T, bin, dir, initialCluster, state string, quota int) {
 	t.Helper()
-	e.log = filepath.Join(dir, e.name+".log")
-	f, err := os.Create(e.log)
-	require.NoError(t, err)
-	e.cmd = exec.Command(filepath.Join(bin, "etcd"),
-		"--name", e.name, "--data-dir", filepath.Join(dir, e.name),
-		"--listen-client-urls", e.client, "--advertise-client-urls", e.client,
-		"--listen-peer-urls", e.peer, "--initial-advertise-peer-urls", e.peer,
-		"--listen-metrics-urls", e.metrics,
+	e.Start(t, bin, dir, "--listen-metrics-urls", e.metrics,
 		"--initial-cluster", initialCluster, "--initial-cluster-state", state,
 		"--quota-backend-bytes", fmt.Sprint(quota))
-	e.cmd.Stdout, e.cmd.Stderr = f, f
-	require.NoError(t, e.cmd.Start())
-	t.Cleanup(func() {
-		_ = e.cmd.Process.Kill()
-		_, _ = e.cmd.Process.Wait()
-		_ = f.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(e.log)
-			t.Logf("%s log (tail):\n%s", e.name, tailOf(string(b), 30))
-		}
-	})
-}
-
-func tailOf(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func (e *realEtcd) scrape() (string, error) {
@@ -106,7 +63,7 @@ func (e *realEtcd) waitMetric(t *testing.T, re string, timeout time.Duration) st
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("%s: /metrics never matched %s within %s; last scrape:\n%s", e.name, re, timeout, tailOf(grepEtcd(last), 40))
+	t.Fatalf("%s: /metrics never matched %s within %s; last scrape:\n%s", e.Name, re, timeout, realproc.Tail(grepEtcd(last), 40))
 	return ""
 }
 
@@ -126,7 +83,7 @@ func (e *realEtcd) put(key string, value []byte) (string, error) {
 	body, _ := json.Marshal(map[string]string{
 		"key": base64.StdEncoding.EncodeToString([]byte(key)), "value": base64.StdEncoding.EncodeToString(value),
 	})
-	resp, err := http.Post(e.client+"/v3/kv/put", "application/json", bytes.NewReader(body))
+	resp, err := http.Post(e.ClientURL+"/v3/kv/put", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -159,17 +116,17 @@ func TestEtcdMetricNamesExistOnRealEtcd(t *testing.T) {
 	const quota = 2 << 20
 
 	m1 := newRealEtcd(t, "m1")
-	m1.start(t, bin, dir, "m1="+m1.peer, "new", quota)
+	m1.start(t, bin, dir, "m1="+m1.PeerURL, "new", quota)
 	m1.waitMetric(t, `(?m)^etcd_server_has_leader 1$`, 30*time.Second)
 	// WAL fsyncs happen from the first raft entries on
 	voter := m1.waitMetric(t, `(?m)^etcd_disk_wal_fsync_duration_seconds_bucket\{`, 10*time.Second)
 
 	// a learner, as member.sh adds a replaced member
 	m2 := newRealEtcd(t, "m2")
-	out, err := exec.Command(filepath.Join(bin, "etcdctl"), "--endpoints", m1.client,
-		"member", "add", "m2", "--learner", "--peer-urls", m2.peer).CombinedOutput()
+	out, err := realproc.Etcdctl(bin, "--endpoints", m1.ClientURL,
+		"member", "add", "m2", "--learner", "--peer-urls", m2.PeerURL)
 	require.NoError(t, err, "etcdctl member add --learner: %s", out)
-	m2.start(t, bin, dir, "m1="+m1.peer+",m2="+m2.peer, "existing", quota)
+	m2.start(t, bin, dir, "m1="+m1.PeerURL+",m2="+m2.PeerURL, "existing", quota)
 	learner := m2.waitMetric(t, `(?m)^etcd_server_is_learner 1$`, 30*time.Second)
 
 	// fill the quota until etcd raises NOSPACE

@@ -99,6 +99,12 @@ func fires(t *testing.T, f RuleFile, alert, summary string, labels map[string]st
 	}}
 }
 
+// firing is the alertTest of alert firing at `at`, once, with the summary
+// and the labels fires adds.
+func firing(t *testing.T, f RuleFile, at, alert, summary string, labels map[string]string) alertTest {
+	return alertTest{EvalTime: at, Alertname: alert, ExpAlerts: []expAlert{fires(t, f, alert, summary, labels)}}
+}
+
 func silent(at, alert string) alertTest {
 	return alertTest{EvalTime: at, Alertname: alert, ExpAlerts: []expAlert{}}
 }
@@ -152,18 +158,14 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 			etcdSeries("etcd_server_has_leader", "etcd-1", "1x12"),
 		}, AlertTest: []alertTest{
 			silent("2m", AlertEtcdNoLeader), // pending: for 1m
-			{EvalTime: "4m", Alertname: AlertEtcdNoLeader, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdNoLeader, "etcd member etcd-0 in namespace anka has no leader", pod("etcd-0")),
-			}},
+			firing(t, f, "4m", AlertEtcdNoLeader, "etcd member etcd-0 in namespace anka has no leader", pod("etcd-0")),
 		}},
 		{Name: "a member down", Interval: "1m", Input: []series{
 			etcdSeries("up", "etcd-2", "1 1 0x10"),
 			etcdSeries("up", "etcd-1", "1x12"),
 		}, AlertTest: []alertTest{
 			silent("4m", AlertEtcdMemberDown),
-			{EvalTime: "6m", Alertname: AlertEtcdMemberDown, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdMemberDown, "etcd member etcd-2 in namespace anka is down", pod("etcd-2")),
-			}},
+			firing(t, f, "6m", AlertEtcdMemberDown, "etcd member etcd-2 in namespace anka is down", pod("etcd-2")),
 		}},
 		{Name: "two of three members healthy is one failure from losing quorum", Interval: "1m", Input: []series{
 			etcdSeries("etcd_server_has_leader", "etcd-0", "1x20"),
@@ -172,24 +174,18 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 		}, AlertTest: []alertTest{
 			silent("1m", AlertEtcdQuorumAtRisk),
 			silent("6m", AlertEtcdQuorumAtRisk),
-			{EvalTime: "8m", Alertname: AlertEtcdQuorumAtRisk, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdQuorumAtRisk, "etcd StatefulSet etcd in namespace anka has 2 of 3 members healthy: one more failure loses quorum (2)", nil),
-			}},
+			firing(t, f, "8m", AlertEtcdQuorumAtRisk, "etcd StatefulSet etcd in namespace anka has 2 of 3 members healthy: one more failure loses quorum (2)", nil),
 		}},
 		{Name: "no member reporting at all is at risk too", Interval: "1m", Input: []series{
 			etcdSeries("up", "etcd-0", "0x20"),
 		}, AlertTest: []alertTest{
-			{EvalTime: "10m", Alertname: AlertEtcdQuorumAtRisk, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdQuorumAtRisk, "etcd StatefulSet etcd in namespace anka has 0 of 3 members healthy: one more failure loses quorum (2)", nil),
-			}},
+			firing(t, f, "10m", AlertEtcdQuorumAtRisk, "etcd StatefulSet etcd in namespace anka has 0 of 3 members healthy: one more failure loses quorum (2)", nil),
 		}},
 		{Name: "leader elections every minute", Interval: "1m", Input: []series{
 			etcdSeries("etcd_server_leader_changes_seen_total", "etcd-1", "0+1x40"),
 		}, AlertTest: []alertTest{
 			silent("5m", AlertEtcdFrequentLeaderChanges),
-			{EvalTime: "20m", Alertname: AlertEtcdFrequentLeaderChanges, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdFrequentLeaderChanges, "etcd member etcd-1 in namespace anka saw at least 4 leader changes in 15 minutes", pod("etcd-1")),
-			}},
+			firing(t, f, "20m", AlertEtcdFrequentLeaderChanges, "etcd member etcd-1 in namespace anka saw at least 4 leader changes in 15 minutes", pod("etcd-1")),
 		}},
 		{Name: "fsyncs of 16-32 ms on a member", Interval: "1m", Input: []series{
 			etcdSeries("etcd_disk_wal_fsync_duration_seconds_bucket", "etcd-2", "0x40", `le="0.008"`),
@@ -198,35 +194,27 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 			etcdSeries("etcd_disk_wal_fsync_duration_seconds_bucket", "etcd-2", "0+10x40", `le="+Inf"`),
 		}, AlertTest: []alertTest{
 			silent("8m", AlertEtcdSlowFsync),
-			{EvalTime: "20m", Alertname: AlertEtcdSlowFsync, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdSlowFsync, "etcd member etcd-2 in namespace anka has a p99 WAL fsync above 10 ms", map[string]string{"pod": "etcd-2"}),
-			}},
+			firing(t, f, "20m", AlertEtcdSlowFsync, "etcd member etcd-2 in namespace anka has a p99 WAL fsync above 10 ms", map[string]string{"pod": "etcd-2"}),
 		}},
 		{Name: "a database at 90 % of its quota", Interval: "1m", Input: []series{
 			etcdSeries("etcd_mvcc_db_total_size_in_bytes", "etcd-0", "9000000000x30"),
 			etcdSeries("etcd_server_quota_backend_bytes", "etcd-0", "10000000000x30"),
 		}, AlertTest: []alertTest{
 			silent("5m", AlertEtcdDatabaseNearQuota),
-			{EvalTime: "15m", Alertname: AlertEtcdDatabaseNearQuota, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdDatabaseNearQuota, "etcd member etcd-0 in namespace anka uses 90% of its backend quota", pod("etcd-0")),
-			}},
+			firing(t, f, "15m", AlertEtcdDatabaseNearQuota, "etcd member etcd-0 in namespace anka uses 90% of its backend quota", pod("etcd-0")),
 		}},
 		{Name: "a NOSPACE alarm fires at once; another alarm type does not", Interval: "1m", Input: []series{
 			etcdSeries("etcd_debugging_server_alarms", "etcd-0", "0 0 1x10", `server_id="8e9e05c52164694d"`, `alarm_type="NOSPACE"`),
 			etcdSeries("etcd_debugging_server_alarms", "etcd-1", "1x12", `server_id="91bc3c398fb3c146"`, `alarm_type="CORRUPT"`),
 		}, AlertTest: []alertTest{
 			silent("1m", AlertEtcdNoSpaceAlarm),
-			{EvalTime: "2m", Alertname: AlertEtcdNoSpaceAlarm, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdNoSpaceAlarm, "etcd in namespace anka has a NOSPACE alarm (member 8e9e05c52164694d): it accepts only reads and deletes", map[string]string{"server_id": "8e9e05c52164694d"}),
-			}},
+			firing(t, f, "2m", AlertEtcdNoSpaceAlarm, "etcd in namespace anka has a NOSPACE alarm (member 8e9e05c52164694d): it accepts only reads and deletes", map[string]string{"server_id": "8e9e05c52164694d"}),
 		}},
 		{Name: "a learner stuck for 20 minutes", Interval: "1m", Input: []series{
 			etcdSeries("etcd_server_is_learner", "etcd-2", "1x30"),
 		}, AlertTest: []alertTest{
 			silent("10m", AlertEtcdLearnerNotPromoted),
-			{EvalTime: "20m", Alertname: AlertEtcdLearnerNotPromoted, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdLearnerNotPromoted, "etcd member etcd-2 in namespace anka is still a learner", pod("etcd-2")),
-			}},
+			firing(t, f, "20m", AlertEtcdLearnerNotPromoted, "etcd member etcd-2 in namespace anka is still a learner", pod("etcd-2")),
 		}},
 		{Name: "a learner promoted after 10 minutes", Interval: "1m", Input: []series{
 			etcdSeries("etcd_server_is_learner", "etcd-2", "1x9 0x20"),
@@ -236,17 +224,13 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 			{`kube_cronjob_status_last_successful_time{namespace="anka",cronjob="etcd-backup"}`, "0x140"},
 		}, AlertTest: []alertTest{
 			silent("124m", AlertEtcdBackupStale),
-			{EvalTime: "130m", Alertname: AlertEtcdBackupStale, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdBackupStale, "CronJob etcd-backup in namespace anka has not made a snapshot for more than 2h (twice its schedule)", nil),
-			}},
+			firing(t, f, "130m", AlertEtcdBackupStale, "CronJob etcd-backup in namespace anka has not made a snapshot for more than 2h (twice its schedule)", nil),
 		}},
 		{Name: "a backup CronJob that never succeeded", Interval: "1m", Input: []series{
 			{`kube_cronjob_created{namespace="anka",cronjob="etcd-backup"}`, "0x140"},
 		}, AlertTest: []alertTest{
 			silent("100m", AlertEtcdBackupStale),
-			{EvalTime: "130m", Alertname: AlertEtcdBackupStale, ExpAlerts: []expAlert{
-				fires(t, f, AlertEtcdBackupStale, "CronJob etcd-backup in namespace anka has not made a snapshot for more than 2h (twice its schedule)", nil),
-			}},
+			firing(t, f, "130m", AlertEtcdBackupStale, "CronJob etcd-backup in namespace anka has not made a snapshot for more than 2h (twice its schedule)", nil),
 		}},
 		{Name: "one of two Build Cloud pods unavailable outside a rollout", Interval: "1m", Input: []series{
 			{`kube_deployment_status_replicas_available{namespace="anka",deployment="anka-edge-nginx"}`, "1x30"},
@@ -258,9 +242,7 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 			{`kube_deployment_spec_replicas{namespace="anka",deployment="something-else"}`, "1x30"},
 		}, AlertTest: []alertTest{
 			silent("10m", AlertBuildCloudUnavailable),
-			{EvalTime: "20m", Alertname: AlertBuildCloudUnavailable, ExpAlerts: []expAlert{
-				fires(t, f, AlertBuildCloudUnavailable, "Deployment anka-edge-nginx in namespace anka has 1 available replicas, fewer than desired", map[string]string{"deployment": "anka-edge-nginx"}),
-			}},
+			firing(t, f, "20m", AlertBuildCloudUnavailable, "Deployment anka-edge-nginx in namespace anka has 1 available replicas, fewer than desired", map[string]string{"deployment": "anka-edge-nginx"}),
 		}},
 		{Name: "a rollout draining a pod is not an outage", Interval: "1m", Input: []series{
 			{`kube_deployment_status_replicas_available{namespace="anka",deployment="anka-controller-registry"}`, "1x60"},
@@ -271,9 +253,7 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 			{`kube_poddisruptionbudget_status_pod_disruptions_allowed{namespace="anka",poddisruptionbudget="anka-controller-registry"}`, "0x110"},
 		}, AlertTest: []alertTest{
 			silent("80m", AlertPDBBlocksDrain),
-			{EvalTime: "100m", Alertname: AlertPDBBlocksDrain, ExpAlerts: []expAlert{
-				fires(t, f, AlertPDBBlocksDrain, "PodDisruptionBudget anka-controller-registry in namespace anka has allowed no disruption for 90m", map[string]string{"poddisruptionbudget": "anka-controller-registry"}),
-			}},
+			firing(t, f, "100m", AlertPDBBlocksDrain, "PodDisruptionBudget anka-controller-registry in namespace anka has allowed no disruption for 90m", map[string]string{"poddisruptionbudget": "anka-controller-registry"}),
 		}},
 		{Name: "the Registry's claim 90 % full", Interval: "1m", Input: []series{
 			{`kubelet_volume_stats_used_bytes{namespace="anka",persistentvolumeclaim="anka-registry"}`, "900x30"},
@@ -282,9 +262,7 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 			{`kubelet_volume_stats_capacity_bytes{namespace="anka",persistentvolumeclaim="data-etcd-0"}`, "1000x30"},
 		}, AlertTest: []alertTest{
 			silent("10m", AlertRegistryVolumeFilling),
-			{EvalTime: "20m", Alertname: AlertRegistryVolumeFilling, ExpAlerts: []expAlert{
-				fires(t, f, AlertRegistryVolumeFilling, "PersistentVolumeClaim anka-registry of the Registry in namespace anka is 90% full", map[string]string{"persistentvolumeclaim": "anka-registry"}),
-			}},
+			firing(t, f, "20m", AlertRegistryVolumeFilling, "PersistentVolumeClaim anka-registry of the Registry in namespace anka is 90% full", map[string]string{"persistentvolumeclaim": "anka-registry"}),
 		}},
 	}
 }
@@ -293,15 +271,11 @@ func scenarios(t *testing.T, f RuleFile) []testGroup {
 func certScenarios(t *testing.T, f RuleFile) []testGroup {
 	return []testGroup{{Name: "a server certificate 30 days and a CRL 7 days before the date", Interval: "1h", AlertTest: []alertTest{
 		silent("9d", AlertCertificateExpiring),
-		{EvalTime: "11d", Alertname: AlertCertificateExpiring, ExpAlerts: []expAlert{
-			fires(t, f, AlertCertificateExpiring, "edge server certificate (anka-edge-tls/tls.crt) expires in 29d 0h 0m 0s, on 1970-02-10T00:00:00Z",
-				map[string]string{"certificate": "edge server certificate", "secret": "anka-edge-tls/tls.crt"}),
-		}},
+		firing(t, f, "11d", AlertCertificateExpiring, "edge server certificate (anka-edge-tls/tls.crt) expires in 29d 0h 0m 0s, on 1970-02-10T00:00:00Z",
+			map[string]string{"certificate": "edge server certificate", "secret": "anka-edge-tls/tls.crt"}),
 		silent("2d", AlertCRLNextUpdate),
-		{EvalTime: "4d", Alertname: AlertCRLNextUpdate, ExpAlerts: []expAlert{
-			fires(t, f, AlertCRLNextUpdate, "edge client CRL (anka-edge-client-crl/ca.crl) reaches its nextUpdate in 6d 0h 0m 0s, on 1970-01-11T00:00:00Z",
-				map[string]string{"certificate": "edge client CRL", "secret": "anka-edge-client-crl/ca.crl"}),
-		}},
+		firing(t, f, "4d", AlertCRLNextUpdate, "edge client CRL (anka-edge-client-crl/ca.crl) reaches its nextUpdate in 6d 0h 0m 0s, on 1970-01-11T00:00:00Z",
+			map[string]string{"certificate": "edge client CRL", "secret": "anka-edge-client-crl/ca.crl"}),
 	}}}
 }
 

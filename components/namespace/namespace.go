@@ -58,12 +58,41 @@ type Args struct {
 	PodReadinessGateInject bool
 }
 
+// Pod Security Admission levels of the namespace (Kubernetes docs, "Pod
+// Security Admission" and "Enforce Pod Security Standards with namespace
+// labels": labels pod-security.kubernetes.io/<mode> and <mode>-version).
+//
+// Every pod of the stack meets "restricted" except the Controller and the
+// Registry: the vendor's images run as root (the vendor documents no
+// image user or writable paths, components/buildcloud README, Security),
+// and restricted requires runAsNonRoot. So the namespace enforces
+// "baseline" (no privileged pods, host namespaces, hostPath, added
+// capabilities beyond the default set, ...) and warns and audits at
+// "restricted", which names the two exceptions at every rollout.
+//
+// The versions are "latest": the running API server's own definitions.
+// This component does not know the cluster's version (an existing cluster
+// may run any), and a pinned minor version would go stale silently at the
+// first upgrade; with latest a new check applies as soon as the cluster
+// knows it, and tests/realpods proves the stack's pods are admitted by the
+// API server version the stack files name.
+const (
+	PodSecurityEnforce = "baseline"
+	PodSecurityWarn    = "restricted"
+	PodSecurityAudit   = "restricted"
+	PodSecurityVersion = "latest"
+)
+
 // Labels are the namespace's labels for args.
 func (a Args) Labels() map[string]string {
 	labels := map[string]string{
-		"app.kubernetes.io/part-of":          "anka-build-cloud",
-		"pod-security.kubernetes.io/enforce": "baseline",
-		"pod-security.kubernetes.io/warn":    "restricted",
+		"app.kubernetes.io/part-of":                  "anka-build-cloud",
+		"pod-security.kubernetes.io/enforce":         PodSecurityEnforce,
+		"pod-security.kubernetes.io/enforce-version": PodSecurityVersion,
+		"pod-security.kubernetes.io/warn":            PodSecurityWarn,
+		"pod-security.kubernetes.io/warn-version":    PodSecurityVersion,
+		"pod-security.kubernetes.io/audit":           PodSecurityAudit,
+		"pod-security.kubernetes.io/audit-version":   PodSecurityVersion,
 	}
 	if a.PodReadinessGateInject {
 		labels[PodReadinessGateLabel] = PodReadinessGateValue
@@ -71,9 +100,7 @@ func (a Args) Labels() map[string]string {
 	return labels
 }
 
-// New registers the namespace. Pod Security Admission enforces "baseline"
-// (etcd's init container copies a binary but needs no privilege) and warns
-// at "restricted".
+// New registers the namespace, with the Pod Security labels of Labels.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Namespace, error) {
 	namespace := args.Name
 	namespace = cmp.Or(namespace, DefaultName)

@@ -43,10 +43,27 @@ func TestNamespacePodReadinessGateLabel(t *testing.T) {
 	assert.Equal(t, DefaultName, name)
 	assert.NotContains(t, got, "elbv2.k8s.aws/pod-readiness-gate-inject")
 	assert.Equal(t, map[string]string{
-		"app.kubernetes.io/part-of":          "anka-build-cloud",
-		"pod-security.kubernetes.io/enforce": "baseline",
-		"pod-security.kubernetes.io/warn":    "restricted",
+		"app.kubernetes.io/part-of":                  "anka-build-cloud",
+		"pod-security.kubernetes.io/enforce":         "baseline",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+		"pod-security.kubernetes.io/warn":            "restricted",
+		"pod-security.kubernetes.io/warn-version":    "latest",
+		"pod-security.kubernetes.io/audit":           "restricted",
+		"pod-security.kubernetes.io/audit-version":   "latest",
 	}, got)
+}
+
+// TestNamespacePodSecurityLevels: Pod Security Admission enforces baseline
+// (the vendor's Controller and Registry images run as root, which restricted
+// refuses), and both warns and audits at restricted, so every pod that
+// falls short of restricted is named at admission and in the audit log;
+// each mode names its version, as an unset version silently means latest.
+func TestNamespacePodSecurityLevels(t *testing.T) {
+	_, got := labels(t, Args{})
+	for mode, level := range map[string]string{"enforce": "baseline", "warn": "restricted", "audit": "restricted"} {
+		assert.Equal(t, level, got["pod-security.kubernetes.io/"+mode], mode)
+		assert.Equal(t, "latest", got["pod-security.kubernetes.io/"+mode+"-version"], mode+"-version")
+	}
 }
 
 // TestNamespaceDeniesInstanceMetadataEgress: one Egress policy selects every

@@ -1,67 +1,161 @@
 package pki
 
 import (
-	"fmt"
-	"net"
+	"crypto/tls"
+	"io"
+	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// today is the date a stack would configure today: its certificates are
+// valid now.
+func today() time.Time { return time.Now().UTC().Truncate(24 * time.Hour) }
+
+// realEtcd starts one member with the bundle's files and the TLS flags
+// member.sh gives etcd, and returns its client and peer URLs once a client
+// with the client certificate is served.
+func realEtcd(t *testing.T, b EtcdBundle) (dir, client, peer string) {
+	t.Helper()
+	bin := realtool.EtcdBinDir(t)
+	dir = t.TempDir()
+	for name, pem := range b.Files() {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(pem), 0o600))
+	}
+	m := realproc.NewEtcd(t, "m", "https")
+	f := func(n string) string { return filepath.Join(dir, n) }
+	m.Start(t, bin, dir, "--initial-cluster", "m="+m.PeerURL,
+		"--client-cert-auth", "--trusted-ca-file", f("ca.crt"), "--cert-file", f("server.crt"), "--key-file", f("server.key"),
+		"--client-cert-file", f("client.crt"), "--client-key-file", f("client.key"),
+		"--peer-client-cert-auth", "--peer-trusted-ca-file", f("peer-ca.crt"), "--peer-cert-file", f("peer.crt"), "--peer-key-file", f("peer.key"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := etcdctl(t, dir, m.ClientURL, "client", "put", "k", "v")
+		if err == nil {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "etcd never served the client certificate: %s", out)
+		time.Sleep(300 * time.Millisecond)
+	}
+	return dir, m.ClientURL, m.PeerURL
+}
+
+// etcdctl runs etcdctl against endpoint trusting the bundle's CA in dir,
+// presenting cert (e.g. "client": dir/client.crt and dir/client.key;
+// none if "").
+func etcdctl(t *testing.T, dir, endpoint, cert string, args ...string) (string, error) {
+	base := []string{"--endpoints", endpoint, "--cacert", filepath.Join(dir, "ca.crt"), "--command-timeout", "3s"}
+	if cert != "" {
+		base = append(base, "--cert", filepath.Join(dir, cert+".crt"), "--key", filepath.Join(dir, cert+".key"))
+	}
+	return realproc.Etcdctl(realtool.EtcdBinDir(t), append(base, args...)...)
+}
+
+// get is an HTTPS GET presenting certPEM/keyPEM and verifying the member
+// against rootsPEM, so a failure is the member refusing the certificate,
+// not the client refusing the member.
+func get(t *testing.T, url, rootsPEM, certPEM, keyPEM string) (int, string, error) {
+	t.Helper()
+	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: pool(t, rootsPEM), ServerName: "localhost",
+		// Always present the certificate, as an attacker would: with
+		// Certificates, Go's client sends none whose issuer the server
+		// does not list as acceptable.
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil },
+	}}}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), nil
 }
 
 // TestEtcdBundleWorksWithRealEtcd: the derived Ed25519 certificates serve
 // etcd's client and peer URLs with client-certificate auth, etcdctl with the
-// client certificate is served, and a client without one is refused.
+// client certificate is served (including the JSON gateway, which dials the
+// member with the client certificate since the server certificate is
+// serverAuth only), and a client without one is refused.
 func TestEtcdBundleWorksWithRealEtcd(t *testing.T) {
-	bin := realtool.EtcdBinDir(t)
-	dir := t.TempDir()
-	b, err := NewEtcdBundle(seed, "anka", []string{"*.etcd-headless.anka.svc.cluster.local"})
-	require.NoError(t, err)
-	for name, pem := range b.Files() {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(pem), 0o600))
-	}
-	client := fmt.Sprintf("https://127.0.0.1:%d", freePort(t))
-	peer := fmt.Sprintf("https://127.0.0.1:%d", freePort(t))
-	f := func(n string) string { return filepath.Join(dir, n) }
-	etcd := exec.Command(filepath.Join(bin, "etcd"), "--name", "m", "--data-dir", f("data"),
-		"--listen-client-urls", client, "--advertise-client-urls", client,
-		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "m="+peer,
-		"--client-cert-auth", "--trusted-ca-file", f("ca.crt"), "--cert-file", f("server.crt"), "--key-file", f("server.key"),
-		"--peer-client-cert-auth", "--peer-trusted-ca-file", f("ca.crt"), "--peer-cert-file", f("peer.crt"), "--peer-key-file", f("peer.key"))
-	require.NoError(t, etcd.Start())
-	t.Cleanup(func() { _ = etcd.Process.Kill(); _, _ = etcd.Process.Wait() })
-
-	ctl := func(withCert bool, args ...string) ([]byte, error) {
-		base := []string{"--endpoints", client, "--cacert", f("ca.crt"), "--command-timeout", "3s"}
-		if withCert {
-			base = append(base, "--cert", f("client.crt"), "--key", f("client.key"))
-		}
-		return exec.Command(filepath.Join(bin, "etcdctl"), append(base, args...)...).CombinedOutput()
-	}
-	var out []byte
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if out, err = ctl(true, "put", "k", "v"); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	b := bundle(t, func(p *Params) { p.NotBefore = today() })
+	dir, client, _ := realEtcd(t, b)
+	out, err := etcdctl(t, dir, client, "client", "get", "k", "--print-value-only")
 	require.NoError(t, err, "%s", out)
-	out, err = ctl(true, "get", "k", "--print-value-only")
-	require.NoError(t, err, "%s", out)
-	assert.Equal(t, "v\n", string(out))
-	out, err = ctl(false, "get", "k")
+	assert.Equal(t, "v\n", out)
+	out, err = etcdctl(t, dir, client, "", "get", "k")
 	assert.Error(t, err, "a client without a certificate must be refused: %s", out)
+
+	status, body, err := get(t, client+"/version", b.CACert, b.ClientCert, b.ClientKey)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status, body)
+	pair, err := tls.X509KeyPair([]byte(b.ClientCert), []byte(b.ClientKey))
+	require.NoError(t, err)
+	resp, err := (&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(t, b.CACert), Certificates: []tls.Certificate{pair}, ServerName: "localhost"}}}).
+		Post(client+"/v3/kv/range", "application/json", stringsReader(`{"key":"aw=="}`))
+	require.NoError(t, err)
+	gw, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the gRPC gateway must reach the member: %s", gw)
 }
+
+// TestRealEtcdPeerPortAcceptsOnlyPeerCertificates: on 2380 the client
+// certificate (mounted in the Controller, backup and prune pods) is refused
+// by TLS, the peer certificate is served; on 2379 the server certificate
+// cannot act as a client.
+func TestRealEtcdPeerPortAcceptsOnlyPeerCertificates(t *testing.T) {
+	b := bundle(t, func(p *Params) { p.NotBefore = today() })
+	_, client, peer := realEtcd(t, b)
+
+	status, body, err := get(t, peer+"/members", b.PeerCACert, b.PeerCert, b.PeerKey)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `"name":"m"`)
+
+	refused(t, peer+"/members", b.PeerCACert, b.ClientCert, b.ClientKey, unknownCA, "the client certificate must be refused on the peer port")
+	refused(t, peer+"/members", b.PeerCACert, b.ServerCert, b.ServerKey, unknownCA, "the server certificate must be refused on the peer port")
+	refused(t, client+"/version", b.CACert, b.ServerCert, b.ServerKey, badCert, "the server certificate must not work as a client")
+}
+
+// TestRealEtcdRefusesAnotherStacksCertificates: the same seed in another
+// stack gives certificates this cluster refuses.
+func TestRealEtcdRefusesAnotherStacksCertificates(t *testing.T) {
+	b := bundle(t, func(p *Params) { p.NotBefore = today() })
+	other := bundle(t, func(p *Params) { p.NotBefore, p.Scope.Stack = today(), "anka/dev" })
+	_, client, peer := realEtcd(t, b)
+
+	status, _, err := get(t, client+"/version", b.CACert, b.ClientCert, b.ClientKey)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status)
+	refused(t, client+"/version", b.CACert, other.ClientCert, other.ClientKey, unknownCA, "another stack's client certificate must be refused")
+	refused(t, peer+"/members", b.PeerCACert, other.PeerCert, other.PeerKey, unknownCA, "another stack's peer certificate must be refused")
+}
+
+// The TLS alerts etcd (Go's crypto/tls: alertUnknownCA, alertBadCertificate)
+// sends for a client certificate it refuses: one no trusted CA issued, and
+// one not valid for client auth.
+const (
+	unknownCA = "remote error: tls: unknown certificate authority"
+	badCert   = "remote error: tls: bad certificate"
+)
+
+// refused asserts that the member at url ends the handshake of a client
+// presenting certPEM/keyPEM (and trusting rootsPEM) with the alert want.
+func refused(t *testing.T, url, rootsPEM, certPEM, keyPEM, want, why string) {
+	t.Helper()
+	_, _, err := get(t, url, rootsPEM, certPEM, keyPEM)
+	require.Error(t, err, why)
+	assert.Contains(t, err.Error(), want, why)
+}
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

@@ -218,11 +218,19 @@ func copyFile(t *testing.T, from, to string) {
 func writePEMs(t *testing.T, dir string) {
 	t.Helper()
 	hosts := []string{"anka.example.com", "anka-registry.example.com", "anka.dev.example.com", "anka-registry.dev.example.com"}
-	cur, err := pki.NewEtcdBundle([]byte("docs-test-seed-0123456789abcdef0123456789"), "docs-edge", hosts)
+	seed, err := pki.DecodeSeed("d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5d0c5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := pki.NewEtcdBundle([]byte("docs-test-seed-next-0123456789abcdef012345"), "docs-edge-next", hosts)
+	edgePKI := func(generation int) pki.Params {
+		return pki.Params{Seed: seed, Scope: pki.Scope{Stack: "docs/edge", Namespace: "anka"}, Generation: generation,
+			NotBefore: time.Now().UTC().Truncate(24 * time.Hour), DNSNames: hosts}
+	}
+	cur, err := pki.NewEtcdBundle(edgePKI(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := pki.NewEtcdBundle(edgePKI(2))
 	if err != nil {
 		t.Fatal(err)
 	}

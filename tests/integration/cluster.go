@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 )
 
 // Ports of the local control plane (the ANKA_LOCAL_*_PORT variables of
@@ -29,20 +30,9 @@ type Ports struct {
 // FreePorts picks five free loopback ports, so a test's cluster never
 // collides with a user's (or another test's) on the default ports.
 func FreePorts() (Ports, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var p []int
-	for range 5 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return Ports{}, err
-		}
-		ls = append(ls, l)
-		p = append(p, l.Addr().(*net.TCPAddr).Port)
+	p, err := realproc.FreePorts(5)
+	if err != nil {
+		return Ports{}, err
 	}
 	return Ports{APIServer: p[0], Etcd: p[1], EtcdPeer: p[2], ControllerManager: p[3], Scheduler: p[4]}, nil
 }
@@ -216,17 +206,24 @@ func NewKube(ctx context.Context, kubectl, kubeconfig string) (*Kube, error) {
 // Do sends one request; body (if not nil) is JSON-encoded with contentType.
 // A non-2xx answer is an *APIError.
 func (k *Kube) Do(ctx context.Context, method, path, contentType string, body any) ([]byte, error) {
+	b, _, err := k.do(ctx, method, path, contentType, body)
+	return b, err
+}
+
+// do is Do that also returns the answer's headers (nil when there was no
+// answer).
+func (k *Kube) do(ctx context.Context, method, path, contentType string, body any) ([]byte, http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, k.Server+path, rd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -234,17 +231,17 @@ func (k *Kube) Do(ctx context.Context, method, path, contentType string, body an
 	}
 	resp, err := k.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, resp.Header, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return b, &APIError{Method: method, Path: path, Code: resp.StatusCode, Body: string(b)}
+		return b, resp.Header, &APIError{Method: method, Path: path, Code: resp.StatusCode, Body: string(b)}
 	}
-	return b, nil
+	return b, resp.Header, nil
 }
 
 // Get decodes the object (or list) at path into out.

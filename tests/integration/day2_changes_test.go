@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 )
 
@@ -118,4 +119,38 @@ func (e *env) storageClassRenameRefused(t *testing.T) {
 	}
 	again := e.run(t, "preview with "+storage.ClassNameKey+" restored", e.stack.Preview)
 	assertNoChanges(t, again, "preview with "+storage.ClassNameKey+" restored")
+}
+
+// etcdGenerationSkipRefused: bumping anka:etcd.tls.generation on a deployed
+// stack without rotation step 1 fails the preview (the StatefulSet's update
+// hook reads the generations the members trust from the deployed object),
+// names the step to take, and changes nothing; with the generation back the
+// preview is empty.
+func (e *env) etcdGenerationSkipRefused(t *testing.T) {
+	e.need(t)
+	const key = "anka:etcd.tls.generation"
+	if err := e.stack.Set(e.ctx, key, "2"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := e.previewEvents()
+	if err == nil {
+		t.Fatalf("preview with %s 2 and no rotation step 1 succeeded; it must be refused", key)
+	}
+	for _, want := range []string{key + " cannot become 2 yet", "trust only generation 1", "pulumi config set --path anka:etcd.tls.rotateFrom 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("preview error does not contain %q: %v", want, err)
+		}
+	}
+	if err := e.stack.Set(e.ctx, key, "1"); err != nil {
+		t.Fatal(err)
+	}
+	again := e.run(t, "preview with "+key+" back at 1", e.stack.Preview)
+	assertNoChanges(t, again, "preview with "+key+" back at 1")
+	sts, err := e.kube.StatefulSet(e.ctx, e.cfg.Namespace, "etcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sts.Metadata.Annotations[etcd.TLSGenerationsAnnotation]; got != "certificates 1; trusted 1" {
+		t.Errorf("deployed %s = %q after the refused preview, want %q", etcd.TLSGenerationsAnnotation, got, "certificates 1; trusted 1")
+	}
 }

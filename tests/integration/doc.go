@@ -25,6 +25,8 @@
 //   - secrets.go: the stack secrets (etcd TLS seed, root token, edge PKI);
 //   - stack.go: the stack built from Pulumi.local.yaml plus the injected
 //     secrets, and preview/up/destroy with timings and per-resource steps.
+//   - logs.go: the engine's log, kept in the run's log directory when a
+//     test fails (the KWOK and the real-pod tests).
 //
 // The test runs only with ANKA_INTEGRATION=1; then a missing tool is a
 // failure, never a skip.

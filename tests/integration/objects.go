@@ -34,7 +34,9 @@ type Node struct {
 // Zone is the node's topology.kubernetes.io/zone label.
 func (n Node) Zone() string { return n.Metadata.Labels[ZoneLabel] }
 
-// Pod is a pod.
+// Pod is a pod: what the KWOK checks read (placement, images, volumes,
+// conditions) and the containers' run-time state only a real kubelet
+// reports (pod IP, container statuses: see Problems).
 type Pod struct {
 	Metadata Meta `json:"metadata"`
 	Spec     struct {
@@ -52,12 +54,15 @@ type Pod struct {
 	} `json:"spec"`
 	Status struct {
 		Phase      string `json:"phase"`
+		PodIP      string `json:"podIP"`
 		Conditions []struct {
 			Type    string `json:"type"`
 			Status  string `json:"status"`
 			Reason  string `json:"reason"`
 			Message string `json:"message"`
 		} `json:"conditions"`
+		InitContainerStatuses []ContainerStatus `json:"initContainerStatuses"`
+		ContainerStatuses     []ContainerStatus `json:"containerStatuses"`
 	} `json:"status"`
 }
 

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,30 +22,16 @@ import (
 // the containers' run-time state, a command's output inside a container, an
 // HTTPS request through a Service's cluster IP.
 
-// RealPod is a pod with the state only a real kubelet reports.
-type RealPod struct {
-	Metadata Meta `json:"metadata"`
-	Spec     struct {
-		NodeName string `json:"nodeName"`
-	} `json:"spec"`
-	Status struct {
-		Phase      string `json:"phase"`
-		PodIP      string `json:"podIP"`
-		Conditions []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-		} `json:"conditions"`
-		InitContainerStatuses []ContainerStatus `json:"initContainerStatuses"`
-		ContainerStatuses     []ContainerStatus `json:"containerStatuses"`
-	} `json:"status"`
-}
-
 // ContainerStatus is one container's status.
 type ContainerStatus struct {
 	Name         string `json:"name"`
+	ContainerID  string `json:"containerID"`
 	Ready        bool   `json:"ready"`
 	RestartCount int    `json:"restartCount"`
 	State        struct {
+		Running *struct {
+			StartedAt string `json:"startedAt"`
+		} `json:"running,omitempty"`
 		Waiting *struct {
 			Reason  string `json:"reason"`
 			Message string `json:"message"`
@@ -62,20 +51,10 @@ type ContainerStatus struct {
 	} `json:"lastState"`
 }
 
-// Ready reports the pod's Ready condition.
-func (p RealPod) Ready() bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == "Ready" {
-			return c.Status == "True"
-		}
-	}
-	return false
-}
-
 // Problems lists what is wrong with the pod's containers: restarts, waits
 // (CrashLoopBackOff, CreateContainerError, ...), failed exits. Empty for a
 // healthy pod (or a completed Job pod).
-func (p RealPod) Problems() []string {
+func (p Pod) Problems() []string {
 	var out []string
 	check := func(kind string, cs ContainerStatus) {
 		if cs.RestartCount > 0 {
@@ -99,13 +78,6 @@ func (p RealPod) Problems() []string {
 		check("container", cs)
 	}
 	return out
-}
-
-// RealPods lists the pods of ns matching selector ("" = all).
-func (k *Kube) RealPods(ctx context.Context, ns, selector string) ([]RealPod, error) {
-	var l struct{ Items []RealPod }
-	err := k.Get(ctx, listPath("/api/v1/namespaces/"+ns+"/pods", selector), &l)
-	return l.Items, err
 }
 
 // Exec runs a command in a container (kubectl exec, through the API
@@ -176,29 +148,98 @@ func HTTPSThrough(ctx context.Context, addr, host, path string, caPEM, certPEM, 
 	return resp.StatusCode, b, err
 }
 
-// EtcdMember is one entry of `etcdctl member list -w json`.
-type EtcdMember struct {
-	ID         uint64   `json:"ID"`
-	Name       string   `json:"name"`
-	PeerURLs   []string `json:"peerURLs"`
-	ClientURLs []string `json:"clientURLs"`
-	IsLearner  bool     `json:"isLearner"`
+// DryRunCreate POSTs obj to path with dryRun=All: admission runs (Pod
+// Security Admission included) and nothing is stored. It returns the
+// API server's Warning headers (PSA's warn mode answers there, for pods and
+// for the pod templates of workload objects) and an *APIError when the
+// request is refused.
+func (k *Kube) DryRunCreate(ctx context.Context, path string, obj any) ([]string, error) {
+	_, h, err := k.do(ctx, http.MethodPost, path+"?dryRun=All", "application/json", obj)
+	return h.Values("Warning"), err
 }
 
-// EtcdMembers is the parsed output of `etcdctl member list -w json`.
-type EtcdMembers struct {
-	Header struct {
-		ClusterID uint64 `json:"cluster_id"`
-		MemberID  uint64 `json:"member_id"`
-	} `json:"header"`
-	Members []EtcdMember `json:"members"`
+// ProcStatus is what /proc/<pid>/status and /proc/<pid>/mountinfo say about
+// a process's identity and confinement, as the kernel applies them.
+type ProcStatus struct {
+	PID        int
+	Name       string
+	UIDs, GIDs []string // real, effective, saved, filesystem
+	Groups     []string // supplementary groups
+	CapEff     string   // effective capabilities, hex
+	NoNewPrivs string   // "1": no privilege escalation (allowPrivilegeEscalation false)
+	Seccomp    string   // "2": a seccomp filter applies
+	RootRO     bool     // the mount at "/" is read-only
 }
 
-// ParseEtcdMembers decodes `etcdctl member list -w json`.
-func ParseEtcdMembers(out string) (EtcdMembers, error) {
-	var m EtcdMembers
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
-		return m, fmt.Errorf("member list: %w: %s", err, out)
+// ContainerProcesses reads, from this machine's /proc, every process of the
+// container with that runtime ID (containerd://<id> without the scheme):
+// the kubelets here use the cgroupfs driver, so a container's processes are
+// in a cgroup whose path ends in its ID. No exec, so it works for images
+// without a shell. The real nodes run on this machine, so their containers'
+// processes are visible here (as root).
+func ContainerProcesses(containerID string) ([]ProcStatus, error) {
+	id := containerID
+	if _, after, ok := strings.Cut(id, "://"); ok {
+		id = after
 	}
-	return m, nil
+	if len(id) < 12 {
+		return nil, fmt.Errorf("container ID %q is too short", containerID)
+	}
+	dirs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil {
+		return nil, err
+	}
+	var out []ProcStatus
+	for _, d := range dirs {
+		cg, err := os.ReadFile(filepath.Join(d, "cgroup"))
+		if err != nil || !strings.Contains(string(cg), id) {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join(d, "status"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		mi, err := os.ReadFile(filepath.Join(d, "mountinfo"))
+		if err != nil {
+			continue
+		}
+		p := ProcStatus{}
+		p.PID, _ = strconv.Atoi(filepath.Base(d))
+		for _, line := range strings.Split(string(st), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch k {
+			case "Name":
+				p.Name = v
+			case "Uid":
+				p.UIDs = strings.Fields(v)
+			case "Gid":
+				p.GIDs = strings.Fields(v)
+			case "Groups":
+				p.Groups = strings.Fields(v)
+			case "CapEff":
+				p.CapEff = v
+			case "NoNewPrivs":
+				p.NoNewPrivs = v
+			case "Seccomp":
+				p.Seccomp = v
+			}
+		}
+		// mountinfo: ID parent major:minor root mountpoint options ...; the
+		// last mount at "/" is the one the process sees.
+		for _, line := range strings.Split(string(mi), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 5 && f[4] == "/" {
+				p.RootRO = slices.Contains(strings.Split(f[5], ","), "ro")
+			}
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no process of container %s in /proc", containerID)
+	}
+	return out, nil
 }

@@ -26,6 +26,11 @@ type Secrets struct {
 	Passphrase string `json:"passphrase"`
 	// EtcdTLSSeed is anka:etcdTlsSeed.
 	EtcdTLSSeed string `json:"etcdTlsSeed"`
+	// EtcdTLSNotBefore is anka:etcd.tls.notBefore (not a secret, but a date
+	// a checked-in stack file cannot keep valid): the day the state was
+	// made, renewed (as docs/operations.md "Renewing etcd's certificates"
+	// does) once it is RenewEtcdTLSAfter old.
+	EtcdTLSNotBefore string `json:"etcdTlsNotBefore"`
 	// RootToken is anka:buildcloud.rootToken (required with nlb-mtls: the
 	// Build Cloud's certificate auth needs ANKA_ENABLE_AUTH).
 	RootToken string `json:"rootToken"`
@@ -54,8 +59,25 @@ func randomHex(n int) string {
 
 // NewSecrets generates fresh secrets with an edge PKI for hosts.
 func NewSecrets(hosts []string) (*Secrets, error) {
-	s := &Secrets{Passphrase: randomHex(16), EtcdTLSSeed: randomHex(32), RootToken: "anka-local-" + randomHex(12)}
+	s := &Secrets{Passphrase: randomHex(16), EtcdTLSSeed: randomHex(32), EtcdTLSNotBefore: today(), RootToken: "anka-local-" + randomHex(12)}
 	return s, s.newPKI(hosts)
+}
+
+// RenewEtcdTLSAfter: a kept state's etcd certificates are renewed from
+// today once their date is this old, well before they expire (397 days,
+// internal/pki) or the preview warns (30 days before).
+const RenewEtcdTLSAfter = 300 * 24 * time.Hour
+
+func today() string { return time.Now().UTC().Format(time.DateOnly) }
+
+// renewEtcdTLS sets EtcdTLSNotBefore to today when it is unset (a state
+// from before the date was kept) or due, and says whether it changed.
+func (s *Secrets) renewEtcdTLS() bool {
+	if d, err := time.Parse(time.DateOnly, s.EtcdTLSNotBefore); err == nil && time.Since(d) < RenewEtcdTLSAfter {
+		return false
+	}
+	s.EtcdTLSNotBefore = today()
+	return true
 }
 
 // LoadOrCreateSecrets reads path, or generates and writes it (0600). An
@@ -80,10 +102,14 @@ func LoadOrCreateSecrets(path string, hosts []string) (*Secrets, error) {
 	if s.Passphrase == "" || s.EtcdTLSSeed == "" || s.RootToken == "" {
 		return nil, fmt.Errorf("%s lacks a passphrase, seed or token (delete the state dir to start over)", path)
 	}
+	changed := s.renewEtcdTLS()
 	if !slices.Equal(s.Hosts, hosts) || s.EdgeCert == "" {
 		if err := s.newPKI(hosts); err != nil {
 			return nil, err
 		}
+		changed = true
+	}
+	if changed {
 		return &s, s.save(path)
 	}
 	return &s, nil

@@ -238,7 +238,8 @@ func (s *Stack) writeStackFile() error {
 }
 
 // injectSecrets sets what a user would set with `pulumi config set --secret
-// --path`: the kubeconfig, the etcd seed, the root token and the edge PKI.
+// --path`: the kubeconfig, the etcd seed, the root token and the edge PKI;
+// and the etcd certificates' date, kept with them.
 func (s *Stack) injectSecrets(ctx context.Context) error {
 	sec := s.opts.Secrets
 	secret := func(v string) auto.ConfigValue { return auto.ConfigValue{Value: v, Secret: true} }
@@ -254,6 +255,7 @@ func (s *Stack) injectSecrets(ctx context.Context) error {
 		cfg["anka:edge.tls.privateKey"] = secret(sec.EdgeKey)
 		cfg["anka:edge.mtls.caCertificate"] = secret(sec.EdgeCA)
 	}
+	cfg["anka:etcd.tls.notBefore"] = auto.ConfigValue{Value: sec.EtcdTLSNotBefore}
 	return s.SetAllConfigWithOptions(ctx, cfg, &auto.ConfigOptions{Path: true})
 }
 

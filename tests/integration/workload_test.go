@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
-	"github.com/anka-ha/anka-build-cloud-aws/internal/testlog"
 )
 
 // Pulumi types of the resources the checks single out.
@@ -93,28 +92,12 @@ func TestLocalWorkload(t *testing.T) {
 	t.Cleanup(cancel)
 	tmp := t.TempDir()
 
-	// Logs: the engine's output with diffs and the control plane's start.
-	// Kept in a fixed place when the test fails.
-	engineLog, err := os.Create(filepath.Join(tmp, "engine.log"))
+	// Logs: the engine's output with diffs and the control plane's start
+	// (engine.log; cluster/logs/*.log), all of tmp kept when the test fails.
+	engineLog, err := EngineLog(t, tmp, func(dst string) error { return os.CopyFS(dst, os.DirFS(tmp)) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		engineLog.Close()
-		if t.Failed() {
-			// into the run's log directory (scripts/test.sh's per-run $ANKA_TEST_LOGS), never a fixed path
-			// that a concurrent run would overwrite
-			keep, err := testlog.Dir(t.Name())
-			if err == nil {
-				err = os.CopyFS(keep, os.DirFS(tmp))
-			}
-			if err == nil {
-				t.Logf("logs kept in %s (engine.log; cluster/logs/*.log)", keep)
-			} else {
-				t.Logf("keeping logs: %v", err)
-			}
-		}
-	})
 
 	// A fresh control plane of our own: own run dir, free ports.
 	ports, err := FreePorts()
@@ -176,6 +159,7 @@ func TestLocalWorkload(t *testing.T) {
 	t.Run("StorageChangeKeepsStatefulSet", e.storageChangeKeepsStatefulSet)
 	t.Run("EdgeSchemeChangeUpdatesInPlace", e.edgeSchemeChangeUpdatesInPlace)
 	t.Run("StorageClassRenameRefused", e.storageClassRenameRefused)
+	t.Run("EtcdGenerationSkipRefused", e.etcdGenerationSkipRefused)
 	t.Run("MonitoringNeedsTheOperatorCRDs", e.monitoringNeedsTheOperatorCRDs)
 }
 

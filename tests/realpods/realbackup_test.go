@@ -191,7 +191,7 @@ func (e *realEnv) backupJob(t *testing.T) {
 	t.Cleanup(func() { // with its pod: a failed one would keep retrying through the next scenarios
 		_, _ = e.kube.Do(e.ctx, "DELETE", "/apis/batch/v1/namespaces/"+ns+"/jobs/"+backupJobName+"?propagationPolicy=Background", "", nil)
 	})
-	var pods []integration.RealPod
+	var pods []integration.Pod
 	err = integration.WaitFor(e.ctx, 4*time.Minute, "the backup Job to succeed", func() (bool, string, error) {
 		var j struct {
 			Status struct{ Succeeded, Failed int }
@@ -199,7 +199,7 @@ func (e *realEnv) backupJob(t *testing.T) {
 		if err := e.kube.Get(e.ctx, "/apis/batch/v1/namespaces/"+ns+"/jobs/"+backupJobName, &j); err != nil {
 			return false, "", err
 		}
-		if pods, err = e.kube.RealPods(e.ctx, ns, "job-name="+backupJobName); err != nil {
+		if pods, err = e.kube.Pods(e.ctx, ns, "job-name="+backupJobName); err != nil {
 			return false, "", err
 		}
 		var probs []string

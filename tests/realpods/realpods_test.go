@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/anka-ha/anka-build-cloud-aws/tests/integration"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/integration"
 )
 
 // realEnv is what the real-pod scenarios share.
@@ -71,29 +72,24 @@ func TestLocalRealPods(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	t.Cleanup(cancel)
 	tmp := t.TempDir()
-	engineLog, err := os.Create(filepath.Join(tmp, "engine.log"))
+	// Kept when the test fails: the logs only (tmp also holds the nodes'
+	// containerd state and the volumes).
+	engineLog, err := integration.EngineLog(t, tmp, func(keep string) error {
+		for _, glob := range []string{"engine.log", "cluster/logs/*.log", "cluster/realnode/logs/*.log"} {
+			files, _ := filepath.Glob(filepath.Join(tmp, glob))
+			for _, f := range files {
+				if b, err := os.ReadFile(f); err == nil {
+					_ = os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
+				}
+			}
+		}
+		// the containers' own logs, which the kubelets keep under the run dir
+		copyPodLogs(tmp, keep)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		engineLog.Close()
-		if t.Failed() {
-			keep := filepath.Join(os.TempDir(), "anka-integration-realpods-last")
-			os.RemoveAll(keep)
-			_ = os.MkdirAll(keep, 0o755)
-			for _, glob := range []string{"engine.log", "cluster/logs/*.log", "cluster/realnode/logs/*.log"} {
-				files, _ := filepath.Glob(filepath.Join(tmp, glob))
-				for _, f := range files {
-					if b, err := os.ReadFile(f); err == nil {
-						_ = os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
-					}
-				}
-			}
-			// the containers' own logs, which the kubelets keep under the run dir
-			copyPodLogs(tmp, keep)
-			t.Logf("logs kept in %s", keep)
-		}
-	})
 
 	// One set of real nodes per machine (bridges, iptables, the nodes' fixed ports): a second run of this
 	// test (another checkout's `make test`) waits here for the first instead of failing to start.
@@ -167,6 +163,8 @@ func TestLocalRealPods(t *testing.T) {
 		e.deployed = true
 		e.everyPodReady(t)
 	})
+	t.Run("PodsRunAsTheirSecurityContext", e.podsRunConfined)
+	t.Run("NamespaceEnforcesBaselineWarnsRestricted", e.namespacePodSecurity)
 	t.Run("EtcdOneClusterThroughHeadlessNames", e.etcdOneCluster)
 	t.Run("EdgeServesMTLS", e.edgeMTLS)
 	t.Run("BackupJobUploadsSnapshot", e.backupJob)
@@ -177,6 +175,8 @@ func TestLocalRealPods(t *testing.T) {
 	t.Run("NoRestartsAtTheEnd", func(t *testing.T) {
 		e.need(t)
 		e.everyPodReady(t)
+		// the members back on volumes their non-root predecessors wrote
+		e.podsRunConfined(t)
 	})
 }
 
@@ -201,17 +201,27 @@ func (e *realEnv) need(t *testing.T) {
 	}
 }
 
+// needMemberIDs is need for a scenario that compares the etcd members with
+// those EtcdOneClusterThroughHeadlessNames recorded.
+func (e *realEnv) needMemberIDs(t *testing.T) {
+	t.Helper()
+	e.need(t)
+	if e.memberIDs == nil {
+		t.Fatal("needs the member IDs from EtcdOneClusterThroughHeadlessNames")
+	}
+}
+
 // everyPodReady: every pod of the namespace runs Ready (a Job's pod has
 // completed), and no container restarted or failed.
 func (e *realEnv) everyPodReady(t *testing.T) {
 	t.Helper()
-	var pods []integration.RealPod
+	var pods []integration.Pod
 	err := integration.WaitFor(e.ctx, 3*time.Minute, "every pod Ready", func() (bool, string, error) {
 		var err error
-		if pods, err = e.kube.RealPods(e.ctx, e.cfg.Namespace, ""); err != nil {
+		if pods, err = e.kube.Pods(e.ctx, e.cfg.Namespace, ""); err != nil {
 			return false, "", err
 		}
-		pods = slices.DeleteFunc(pods, func(p integration.RealPod) bool { return p.Metadata.DeletionTimestamp != nil })
+		pods = slices.DeleteFunc(pods, func(p integration.Pod) bool { return p.Metadata.DeletionTimestamp != nil })
 		for _, p := range pods {
 			if probs := p.Problems(); len(probs) > 0 {
 				return true, "", nil // reported below
@@ -248,13 +258,13 @@ func (e *realEnv) clientURL() string {
 	return fmt.Sprintf("https://%s.%s.svc.cluster.local:2379", etcdService, e.cfg.Namespace)
 }
 
-func (e *realEnv) members(t *testing.T, pod string) integration.EtcdMembers {
+func (e *realEnv) members(t *testing.T, pod string) realproc.MemberList {
 	t.Helper()
 	out, err := e.etcdctl(pod, "--endpoints", e.clientURL(), "member", "list", "-w", "json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := integration.ParseEtcdMembers(out)
+	m, err := realproc.ParseMemberList(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +383,7 @@ func (e *realEnv) edgeMTLS(t *testing.T) {
 func (e *realEnv) waitEtcdPod(t *testing.T, pod, oldUID string) {
 	t.Helper()
 	err := integration.WaitFor(e.ctx, 4*time.Minute, pod+" back and Ready", func() (bool, string, error) {
-		pods, err := e.kube.RealPods(e.ctx, e.cfg.Namespace, "app.kubernetes.io/name=etcd")
+		pods, err := e.kube.Pods(e.ctx, e.cfg.Namespace, "app.kubernetes.io/name=etcd")
 		if err != nil {
 			return false, "", err
 		}
@@ -392,7 +402,7 @@ func (e *realEnv) waitEtcdPod(t *testing.T, pod, oldUID string) {
 
 func (e *realEnv) podUID(t *testing.T, pod string) string {
 	t.Helper()
-	var p integration.RealPod
+	var p integration.Pod
 	if err := e.kube.Get(e.ctx, "/api/v1/namespaces/"+e.cfg.Namespace+"/pods/"+pod, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -402,13 +412,13 @@ func (e *realEnv) podUID(t *testing.T, pod string) string {
 // checkEtcdAfter: three voters, the same cluster, the key still there.
 func (e *realEnv) checkEtcdAfter(t *testing.T, pod string, sameID bool) {
 	t.Helper()
-	var m integration.EtcdMembers
+	var m realproc.MemberList
 	err := integration.WaitFor(e.ctx, 2*time.Minute, "three voting members", func() (bool, string, error) {
 		out, err := e.etcdctl(pod, "--endpoints", e.clientURL(), "member", "list", "-w", "json")
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		if m, err = integration.ParseEtcdMembers(out); err != nil {
+		if m, err = realproc.ParseMemberList(out); err != nil {
 			return false, err.Error(), nil
 		}
 		voters := 0
@@ -446,10 +456,7 @@ func (e *realEnv) checkEtcdAfter(t *testing.T, pod string, sameID bool) {
 // etcdPodDeleted: a deleted member pod comes back on its volume, with its
 // data and its member ID.
 func (e *realEnv) etcdPodDeleted(t *testing.T) {
-	e.need(t)
-	if e.memberIDs == nil {
-		t.Fatal("needs the member IDs from EtcdOneClusterThroughHeadlessNames")
-	}
+	e.needMemberIDs(t)
 	const pod = "etcd-1"
 	uid := e.podUID(t, pod)
 	if _, err := e.kube.Do(e.ctx, "DELETE", "/api/v1/namespaces/"+e.cfg.Namespace+"/pods/"+pod, "", nil); err != nil {
@@ -463,10 +470,7 @@ func (e *realEnv) etcdPodDeleted(t *testing.T) {
 // pod) starts on an empty one and rejoins the same cluster through
 // member.sh (removed and added again), with every key.
 func (e *realEnv) etcdClaimDeleted(t *testing.T) {
-	e.need(t)
-	if e.memberIDs == nil {
-		t.Fatal("needs the member IDs from EtcdOneClusterThroughHeadlessNames")
-	}
+	e.needMemberIDs(t)
 	const pod = "etcd-2"
 	uid := e.podUID(t, pod)
 	ns := e.cfg.Namespace
@@ -542,7 +546,7 @@ func (e *realEnv) destroyThenUp(t *testing.T, st *integration.Stack) {
 func (e *realEnv) pdbRefusesSecondEviction(t *testing.T) {
 	e.need(t)
 	ns := e.cfg.Namespace
-	var down integration.RealPod
+	var down integration.Pod
 	if err := e.kube.Get(e.ctx, "/api/v1/namespaces/"+ns+"/pods/etcd-0", &down); err != nil {
 		t.Fatal(err)
 	}

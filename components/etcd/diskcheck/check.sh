@@ -17,6 +17,9 @@ if [ -z "$json" ]; then
 	dir=${1:?usage: check.sh DIR}
 	mkdir -p "$dir" || exit 2
 	json="$dir/etcd-disk-check.json"
+	# fio comes with the image: nothing is installed here (anka:etcd.diskCheck.image).
+	command -v fio >/dev/null 2>&1 ||
+		{ echo "etcd-disk-check: result=error reason=no-fio: the image has no fio on PATH; anka:etcd.diskCheck.image must name an image that contains fio" >&2; exit 2; }
 	fio --rw=write --ioengine=sync --fdatasync=1 --directory="$dir" --size=22m --bs=2300 --name=etcd-disk-check --output-format=json >"$json" ||
 		{ echo "etcd-disk-check: result=error reason=fio-failed dir=$dir" >&2; exit 2; }
 	rm -f "$dir"/etcd-disk-check.*.*

@@ -167,3 +167,24 @@ func TestCheckScriptOnThisDisk(t *testing.T) {
 	assert.Empty(t, leftovers, "fio's data file is removed")
 	t.Logf("this disk (%s): %s", dir, strings.Join(lines, " | "))
 }
+
+// TestCheckScriptRefusesAMissingFio: in an image without fio the check
+// installs nothing and fails at once (exit 2, reason=no-fio), naming the
+// config key that picks the image.
+func TestCheckScriptRefusesAMissingFio(t *testing.T) {
+	bb := realtool.Busybox.Require(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	require.NoError(t, os.Mkdir(bin, 0o755))
+	for _, applet := range []string{"mkdir", "awk", "rm"} { // what check.sh uses besides fio
+		require.NoError(t, os.Symlink(bb, filepath.Join(bin, applet)))
+	}
+	script := filepath.Join(dir, "check.sh")
+	require.NoError(t, os.WriteFile(script, []byte(Script), 0o644))
+	cmd := exec.Command(bb, "sh", script, filepath.Join(dir, "disk"))
+	cmd.Env = []string{"PATH=" + bin}
+	out, _ := cmd.CombinedOutput()
+	assert.Equal(t, 2, cmd.ProcessState.ExitCode(), "%s", out)
+	assert.Contains(t, string(out), "reason=no-fio")
+	assert.Contains(t, string(out), "anka:etcd.diskCheck.image must name an image that contains fio")
+}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/testlog"
 )
@@ -114,29 +114,13 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // loopbackMembers returns n members named etcd-0..n-1 on free loopback ports.
 func (e *testEnv) loopbackMembers(n int) []Member {
 	scheme := "http"
 	if e.tls != nil {
 		scheme = "https"
 	}
-	ports := freePorts(e.t, 2*n)
+	ports := realproc.Ports(e.t, 2*n)
 	ms := make([]Member, n)
 	for i := range ms {
 		ms[i] = Member{
@@ -165,7 +149,7 @@ func (e *testEnv) settings(ms []Member, tweak func(*Settings)) Settings {
 		EtcdBinDir:          e.bin,
 	}
 	if e.tls != nil {
-		s.TLS = TLS{Enabled: true, CAFile: e.tls.ca, ServerCertFile: e.tls.cert, ServerKeyFile: e.tls.key,
+		s.TLS = TLS{Enabled: true, CAFile: e.tls.ca, PeerCAFile: e.tls.ca, ServerCertFile: e.tls.cert, ServerKeyFile: e.tls.key,
 			PeerCertFile: e.tls.cert, PeerKeyFile: e.tls.key, ClientCertFile: e.tls.cert, ClientKeyFile: e.tls.key}
 	}
 	if tweak != nil {
@@ -275,14 +259,6 @@ func grepLines(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // startPod runs member.sh in a mode as pod podName (a new pod UID each time unless uid is given).
 func (e *testEnv) startPod(s Settings, podName, uid, mode string) *proc {
 	if uid == "" {
@@ -313,10 +289,10 @@ func (p *proc) waitLog(t *testing.T, re string, timeout time.Duration) string {
 			if m := rx.FindString(p.out.String()); m != "" {
 				return m
 			}
-			t.Fatalf("%s exited (status %d) before logging %q:\n%s", p.name, p.code, re, tail(p.out.String(), 30))
+			t.Fatalf("%s exited (status %d) before logging %q:\n%s", p.name, p.code, re, realproc.Tail(p.out.String(), 30))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not log %q within %s:\n%s", p.name, re, timeout, tail(p.out.String(), 30))
+			t.Fatalf("%s did not log %q within %s:\n%s", p.name, re, timeout, realproc.Tail(p.out.String(), 30))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -329,7 +305,7 @@ func (p *proc) wait(t *testing.T, timeout time.Duration) int {
 	case <-p.done:
 		return p.code
 	case <-time.After(timeout):
-		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, tail(p.out.String(), 30))
+		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, realproc.Tail(p.out.String(), 30))
 		return -1
 	}
 }
@@ -351,38 +327,19 @@ func (e *testEnv) ctl(args ...string) (string, error) {
 	if e.tls != nil {
 		base = append(base, "--cacert="+e.tls.ca, "--cert="+e.tls.cert, "--key="+e.tls.key)
 	}
-	cmd := exec.Command(filepath.Join(e.bin, "etcdctl"), append(base, args...)...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin"}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return realproc.Etcdctl(e.bin, append(base, args...)...)
 }
 
-// memberList is etcdctl's JSON (decimal IDs: its --hex JSON leaves isLearner out).
-type memberList struct {
-	Header struct {
-		ClusterID uint64 `json:"cluster_id"`
-	} `json:"header"`
-	Members []struct {
-		ID         uint64   `json:"ID"`
-		Name       string   `json:"name"`
-		PeerURLs   []string `json:"peerURLs"`
-		ClientURLs []string `json:"clientURLs"`
-		IsLearner  bool     `json:"isLearner"`
-	} `json:"members"`
-}
+// memberList is etcdctl's member list with the checks the tests make.
+type memberList struct{ realproc.MemberList }
 
 func (e *testEnv) memberList(endpoint string) (memberList, error) {
-	var ml memberList
 	out, err := e.ctl("--endpoints="+endpoint, "member", "list", "-w", "json")
 	if err != nil {
-		return ml, fmt.Errorf("member list: %w: %s", err, tail(out, 3))
+		return memberList{}, fmt.Errorf("member list: %w: %s", err, realproc.Tail(out, 3))
 	}
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, `{"header"`) {
-			return ml, json.Unmarshal([]byte(line), &ml)
-		}
-	}
-	return ml, fmt.Errorf("member list: no JSON in %q", out)
+	ml, err := realproc.ParseMemberList(out)
+	return memberList{ml}, err
 }
 
 // clusterID is the cluster ID in hex, as etcd logs it and member.sh prints it.
@@ -426,7 +383,7 @@ func (e *testEnv) waitHealthy(t *testing.T, ms ...Member) {
 	eventually(t, 60*time.Second, "cluster healthy", func() error {
 		for _, m := range ms {
 			if out, err := e.ctl("--endpoints="+m.ClientURL, "endpoint", "health"); err != nil {
-				return fmt.Errorf("%s: %s", m.Name, tail(out, 1))
+				return fmt.Errorf("%s: %s", m.Name, realproc.Tail(out, 1))
 			}
 		}
 		return nil
@@ -458,7 +415,7 @@ func (e *testEnv) countKeys(endpoint, prefix string, serializable bool) (string,
 	}
 	out, err := e.ctl("--endpoints="+endpoint, "get", prefix, "--prefix", "--count-only", "--consistency="+cons, "-w", "fields")
 	if err != nil {
-		return "", fmt.Errorf("get: %w: %s", err, tail(out, 2))
+		return "", fmt.Errorf("get: %w: %s", err, realproc.Tail(out, 2))
 	}
 	m := regexp.MustCompile(`"Count" : (\d+)`).FindStringSubmatch(out)
 	if m == nil {
@@ -524,18 +481,23 @@ func (k *kvClient) putMany(t *testing.T, endpoint, prefix string, n int) {
 	}
 }
 
-// writer keeps writing through the given endpoints (the next one on failure) and records the
-// longest stretch in which no write succeeded.
+// writer keeps writing keys writer/NNNNNN through the given endpoints (the
+// next one on failure), remembering every write that succeeded and the
+// longest stretch in which none did. Its fields may be read directly once
+// it stopped; snapshot reads them while it runs.
 type writer struct {
 	ok, failed atomic.Int64
-	stopCh     chan struct{}
-	done       chan struct{}
+	mu         sync.Mutex // guards the fields below while the writer runs
+	kv         *kvClient
+	written    []string
 	maxOutage  time.Duration
 	lastErr    error
+	stopCh     chan struct{}
+	done       chan struct{}
 }
 
 func (k *kvClient) startWriter(endpoints []string) *writer {
-	w := &writer{stopCh: make(chan struct{}), done: make(chan struct{})}
+	w := &writer{kv: k, stopCh: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		lastOK := time.Now()
@@ -545,20 +507,39 @@ func (k *kvClient) startWriter(endpoints []string) *writer {
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
-			ep := endpoints[i%len(endpoints)]
-			if err := k.put(ep, fmt.Sprintf("writer/%06d", i), "x"); err != nil {
+			w.mu.Lock()
+			kv := w.kv
+			w.mu.Unlock()
+			key := fmt.Sprintf("writer/%06d", i)
+			err := kv.put(endpoints[i%len(endpoints)], key, "x")
+			w.mu.Lock()
+			if err != nil {
 				w.failed.Add(1)
 				w.lastErr = err
-				if d := time.Since(lastOK); d > w.maxOutage {
-					w.maxOutage = d
-				}
-				continue
+				w.maxOutage = max(w.maxOutage, time.Since(lastOK))
+			} else {
+				w.ok.Add(1)
+				w.written = append(w.written, key)
+				lastOK = time.Now()
 			}
-			w.ok.Add(1)
-			lastOK = time.Now()
+			w.mu.Unlock()
 		}
 	}()
 	return w
+}
+
+// use switches the writer to another client (a Controller restarted with a
+// new client certificate).
+func (w *writer) use(c *http.Client) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.kv = &kvClient{c: c}
+}
+
+func (w *writer) snapshot() (written []string, outage time.Duration, lastErr error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.written...), w.maxOutage, w.lastErr
 }
 
 func (w *writer) stop() {

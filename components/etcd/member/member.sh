@@ -17,7 +17,7 @@
 #   ANKA_ETCD_DATA_DIR                 etcd's data dir; its parent must be writable (the volume's mount point)
 #   ANKA_ETCD_CLUSTER_TOKEN            --initial-cluster-token of a first bootstrap
 #   ANKA_ETCD_TLS                      true|false: https + client-cert auth on client and peer URLs
-#   ANKA_ETCD_TLS_CA_FILE, ANKA_ETCD_TLS_SERVER_CERT_FILE, ANKA_ETCD_TLS_SERVER_KEY_FILE,
+#   ANKA_ETCD_TLS_CA_FILE, ANKA_ETCD_TLS_PEER_CA_FILE, ANKA_ETCD_TLS_SERVER_CERT_FILE, ANKA_ETCD_TLS_SERVER_KEY_FILE,
 #   ANKA_ETCD_TLS_PEER_CERT_FILE, ANKA_ETCD_TLS_PEER_KEY_FILE,
 #   ANKA_ETCD_TLS_CLIENT_CERT_FILE, ANKA_ETCD_TLS_CLIENT_KEY_FILE   (when ANKA_ETCD_TLS=true)
 #   ANKA_ETCD_HEARTBEAT_INTERVAL_MS, ANKA_ETCD_ELECTION_TIMEOUT_MS, ANKA_ETCD_QUOTA_BACKEND_BYTES,
@@ -301,9 +301,12 @@ run_etcd() {
 		set -- "$@" --listen-metrics-urls "http://$LISTEN_HOST:$METRICS_PORT"
 	fi
 	if [ "$TLS" = true ]; then
+		# Peers trust only the peer CA; etcd dials its own client URL (the JSON gateway) with the
+		# client certificate, since the server certificate is serverAuth only.
 		set -- "$@" --client-cert-auth --trusted-ca-file "$ANKA_ETCD_TLS_CA_FILE" \
 			--cert-file "$ANKA_ETCD_TLS_SERVER_CERT_FILE" --key-file "$ANKA_ETCD_TLS_SERVER_KEY_FILE" \
-			--peer-client-cert-auth --peer-trusted-ca-file "$ANKA_ETCD_TLS_CA_FILE" \
+			--client-cert-file "$ANKA_ETCD_TLS_CLIENT_CERT_FILE" --client-key-file "$ANKA_ETCD_TLS_CLIENT_KEY_FILE" \
+			--peer-client-cert-auth --peer-trusted-ca-file "${ANKA_ETCD_TLS_PEER_CA_FILE:?ANKA_ETCD_TLS_PEER_CA_FILE is not set}" \
 			--peer-cert-file "$ANKA_ETCD_TLS_PEER_CERT_FILE" --peer-key-file "$ANKA_ETCD_TLS_PEER_KEY_FILE"
 	fi
 	# shellcheck disable=SC2086

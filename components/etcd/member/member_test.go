@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -157,7 +158,7 @@ func TestMemberRefusesForeignData(t *testing.T) {
 	e := newTestEnv(t)
 	// Another cluster: a single plain etcd named etcd-2, stopped after a few writes.
 	foreignDir := filepath.Join(e.root, "foreign", "data")
-	fp := freePorts(t, 2)
+	fp := realproc.Ports(t, 2)
 	fc, fpeer := fmt.Sprintf("http://127.0.0.1:%d", fp[0]), fmt.Sprintf("http://127.0.0.1:%d", fp[1])
 	foreign := e.run("foreign-etcd", []string{filepath.Join(e.bin, "etcd"), "--name=etcd-2", "--data-dir=" + foreignDir,
 		"--listen-client-urls=" + fc, "--advertise-client-urls=" + fc, "--listen-peer-urls=" + fpeer,

@@ -59,16 +59,24 @@ var (
 type TLS struct {
 	// Enabled switches https and client-cert auth on for client and peer URLs (anka:etcd.tls.enabled).
 	Enabled bool `json:"enabled"`
-	// CAFile verifies clients and peers. Default <DefaultTLSDir>/ca.crt.
+	// CAFile verifies clients on the client URL (--trusted-ca-file) and the server certificate for
+	// the script's etcdctl. Default <DefaultTLSDir>/ca.crt.
 	CAFile string `json:"caFile,omitempty"`
+	// PeerCAFile is the only CA bundle trusted on the peer URL (--peer-trusted-ca-file): a
+	// separate peer CA, so the client certificate that other pods mount cannot act as a peer.
+	// Default <DefaultTLSDir>/peer-ca.crt.
+	PeerCAFile string `json:"peerCaFile,omitempty"`
 	// ServerCertFile/ServerKeyFile serve the client URL; the certificate needs the member's DNS
-	// name (and 127.0.0.1 for local tools) as SANs. Default server.crt/server.key.
+	// name (and 127.0.0.1 for local tools) as SANs, and serverAuth only. Default server.crt/server.key.
 	ServerCertFile string `json:"serverCertFile,omitempty"`
 	ServerKeyFile  string `json:"serverKeyFile,omitempty"`
 	// PeerCertFile/PeerKeyFile serve and dial peer URLs (server and client auth). Default peer.crt/peer.key.
 	PeerCertFile string `json:"peerCertFile,omitempty"`
 	PeerKeyFile  string `json:"peerKeyFile,omitempty"`
-	// ClientCertFile/ClientKeyFile are what the script's etcdctl presents. Default client.crt/client.key.
+	// ClientCertFile/ClientKeyFile are what the script's etcdctl presents, and what etcd itself
+	// presents to its own client URL (--client-cert-file: the JSON gateway dials the member, and
+	// without it etcd would present the serverAuth-only server certificate and be refused).
+	// Default client.crt/client.key.
 	ClientCertFile string `json:"clientCertFile,omitempty"`
 	ClientKeyFile  string `json:"clientKeyFile,omitempty"`
 }
@@ -167,6 +175,7 @@ func (s Settings) WithDefaults() Settings {
 	s.EtcdBinDir = cmp.Or(s.EtcdBinDir, DefaultEtcdBinDir)
 	if s.TLS.Enabled {
 		s.TLS.CAFile = cmp.Or(s.TLS.CAFile, DefaultTLSDir+"/ca.crt")
+		s.TLS.PeerCAFile = cmp.Or(s.TLS.PeerCAFile, DefaultTLSDir+"/peer-ca.crt")
 		s.TLS.ServerCertFile = cmp.Or(s.TLS.ServerCertFile, DefaultTLSDir+"/server.crt")
 		s.TLS.ServerKeyFile = cmp.Or(s.TLS.ServerKeyFile, DefaultTLSDir+"/server.key")
 		s.TLS.PeerCertFile = cmp.Or(s.TLS.PeerCertFile, DefaultTLSDir+"/peer.crt")
@@ -241,7 +250,7 @@ func (s Settings) Validate() error {
 	}
 	if s.TLS.Enabled {
 		for name, p := range map[string]string{
-			"caFile": s.TLS.CAFile, "serverCertFile": s.TLS.ServerCertFile, "serverKeyFile": s.TLS.ServerKeyFile,
+			"caFile": s.TLS.CAFile, "peerCaFile": s.TLS.PeerCAFile, "serverCertFile": s.TLS.ServerCertFile, "serverKeyFile": s.TLS.ServerKeyFile,
 			"peerCertFile": s.TLS.PeerCertFile, "peerKeyFile": s.TLS.PeerKeyFile,
 			"clientCertFile": s.TLS.ClientCertFile, "clientKeyFile": s.TLS.ClientKeyFile,
 		} {
@@ -380,6 +389,7 @@ func (s Settings) tlsEnv() []EnvVar {
 	}
 	return []EnvVar{
 		{Name: "ANKA_ETCD_TLS_CA_FILE", Value: s.TLS.CAFile},
+		{Name: "ANKA_ETCD_TLS_PEER_CA_FILE", Value: s.TLS.PeerCAFile},
 		{Name: "ANKA_ETCD_TLS_SERVER_CERT_FILE", Value: s.TLS.ServerCertFile},
 		{Name: "ANKA_ETCD_TLS_SERVER_KEY_FILE", Value: s.TLS.ServerKeyFile},
 		{Name: "ANKA_ETCD_TLS_PEER_CERT_FILE", Value: s.TLS.PeerCertFile},

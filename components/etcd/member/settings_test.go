@@ -34,7 +34,7 @@ func TestSettingsWithDefaultsPinsDefaults(t *testing.T) {
 	assert.NoError(t, got.Validate())
 
 	tls := Settings{Namespace: "anka", TLS: TLS{Enabled: true}}.WithDefaults()
-	assert.Equal(t, TLS{Enabled: true, CAFile: "/etc/etcd/tls/ca.crt",
+	assert.Equal(t, TLS{Enabled: true, CAFile: "/etc/etcd/tls/ca.crt", PeerCAFile: "/etc/etcd/tls/peer-ca.crt",
 		ServerCertFile: "/etc/etcd/tls/server.crt", ServerKeyFile: "/etc/etcd/tls/server.key",
 		PeerCertFile: "/etc/etcd/tls/peer.crt", PeerKeyFile: "/etc/etcd/tls/peer.key",
 		ClientCertFile: "/etc/etcd/tls/client.crt", ClientKeyFile: "/etc/etcd/tls/client.key"}, tls.TLS)

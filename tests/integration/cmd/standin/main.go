@@ -6,7 +6,8 @@
 // As the Controller or Registry it reads the environment the stack gives
 // those containers and answers on the same ports and probe paths:
 //
-//   - ANKA_LISTEN_ADDR (":80" Controller, ":8089" Registry): /livez,
+//   - ANKA_LISTEN_ADDR (":8080" Controller, ":8089" Registry; whatever it
+//     says, so a port the stack moves is the port the pod answers on): /livez,
 //     /readyz, /api/v1/status, and any other path answered with a JSON echo
 //     of the request (method, path, host and headers, so a test sees the
 //     edge's identity headers);

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 )
 
 // Host names the harness's NGINX serves; the server certificate covers both.
@@ -84,7 +85,7 @@ func Start(o Options) (h *Harness, err error) {
 	if h.Registry, err = StartUpstream("registry"); err != nil {
 		return h, err
 	}
-	ports, err := FreePorts(2)
+	ports, err := realproc.FreePorts(2)
 	if err != nil {
 		return h, err
 	}
@@ -274,26 +275,6 @@ func (h *Harness) RawRequest(cert *tls.Certificate, sni, raw string) (*http.Resp
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp, string(b), err
-}
-
-// FreePorts returns n distinct free TCP ports on 127.0.0.1.
-func FreePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // MiBps is bytes/elapsed in MiB/s.

@@ -1,0 +1,177 @@
+// Package realproc runs the real programs of the tests on loopback: free
+// ports, a process that is killed when the test ends and whose log's tail
+// is printed when the test failed, and etcd and etcdctl (from the directory
+// realtool.EtcdBinDir finds).
+//
+// It is test support: only tests and the test harnesses import it
+// (tests/integration with its cmd/localup, the edge's nginxtest with its
+// nginxbench). It does not import package testing (its helpers take the
+// small T below), so those harness programs do not link it.
+package realproc
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// T is the part of testing.TB the helpers use; a *testing.T is one.
+type T interface {
+	Helper()
+	Cleanup(func())
+	Failed() bool
+	Logf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1: all n are held
+// open together until they are known, so none is returned twice.
+func FreePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("a free port on 127.0.0.1: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// Ports is FreePorts for a test: an error ends it.
+func Ports(t T, n int) []int {
+	t.Helper()
+	p, err := FreePorts(n)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return p
+}
+
+// TailLines is how many lines of a failed test's process log are printed.
+const TailLines = 30
+
+// Tail is the last n lines of s.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Start runs argv with its output (stdout and stderr) in the file logPath.
+// When the test ends the process is killed and waited for, and if the test
+// failed the last TailLines lines of the log are printed under name.
+func Start(t T, name, logPath string, argv ...string) *exec.Cmd {
+	t.Helper()
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatalf("%s log: %v", name, err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		_ = f.Close()
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // may have exited already
+		_ = cmd.Wait()         // its error is the kill's
+		_ = f.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s log (%s, last %d lines):\n%s", name, logPath, TailLines, Tail(string(b), TailLines))
+		}
+	})
+	return cmd
+}
+
+// Etcd is one etcd member on loopback.
+type Etcd struct {
+	Name      string
+	ClientURL string
+	PeerURL   string
+}
+
+// NewEtcd names a member and gives it a client and a peer URL on free
+// ports, with scheme "http" or "https".
+func NewEtcd(t T, name, scheme string) *Etcd {
+	t.Helper()
+	p := Ports(t, 2)
+	return &Etcd{
+		Name:      name,
+		ClientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, p[0]),
+		PeerURL:   fmt.Sprintf("%s://127.0.0.1:%d", scheme, p[1]),
+	}
+}
+
+// Start runs binDir/etcd as the member, its data in dir/<name> and its log
+// in dir/<name>.log, listening and advertising on its URLs; flags add the
+// rest (the initial cluster, TLS, quotas). Like any process of Start, it is
+// killed when the test ends, and its log's tail printed if the test failed.
+func (e *Etcd) Start(t T, binDir, dir string, flags ...string) *exec.Cmd {
+	t.Helper()
+	argv := append([]string{filepath.Join(binDir, "etcd"),
+		"--name", e.Name, "--data-dir", filepath.Join(dir, e.Name),
+		"--listen-client-urls", e.ClientURL, "--advertise-client-urls", e.ClientURL,
+		"--listen-peer-urls", e.PeerURL, "--initial-advertise-peer-urls", e.PeerURL,
+	}, flags...)
+	return Start(t, e.Name, filepath.Join(dir, e.Name+".log"), argv...)
+}
+
+// Etcdctl runs binDir/etcdctl with args and returns its combined output.
+// It gets an environment of its own: an ETCDCTL_* variable of the
+// developer's shell (etcdctl reads every flag from one) must not change
+// what a test does.
+func Etcdctl(binDir string, args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(binDir, "etcdctl"), args...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// MemberList is the output of `etcdctl member list -w json`, with decimal
+// IDs (etcdctl's --hex JSON leaves isLearner out).
+type MemberList struct {
+	Header struct {
+		ClusterID uint64 `json:"cluster_id"`
+		MemberID  uint64 `json:"member_id"`
+	} `json:"header"`
+	Members []ListedMember `json:"members"`
+}
+
+// ListedMember is one member of a MemberList.
+type ListedMember struct {
+	ID         uint64   `json:"ID"`
+	Name       string   `json:"name"`
+	PeerURLs   []string `json:"peerURLs"`
+	ClientURLs []string `json:"clientURLs"`
+	IsLearner  bool     `json:"isLearner"`
+}
+
+// ParseMemberList decodes the JSON line of `etcdctl member list -w json`
+// in out, skipping what etcdctl prints before it (its warnings).
+func ParseMemberList(out string) (MemberList, error) {
+	var ml MemberList
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, `{"header"`) {
+			if err := json.Unmarshal([]byte(line), &ml); err != nil {
+				return ml, fmt.Errorf("member list: %w: %s", err, line)
+			}
+			return ml, nil
+		}
+	}
+	return ml, fmt.Errorf("member list: no JSON in %q", out)
+}

@@ -1,0 +1,72 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDryRunCreateReturnsWarningsAndRefusals: DryRunCreate posts the object
+// as JSON with dryRun=All and returns the API server's Warning headers, with
+// an *APIError naming the request when it is refused.
+func TestDryRunCreateReturnsWarningsAndRefusals(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.String()+" "+r.Header.Get("Content-Type")+" "+string(b))
+		w.Header().Add("Warning", `299 - "would violate PodSecurity \"restricted:latest\""`)
+		if r.URL.Path == "/refused" {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"reason":"Forbidden"}`)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	k := &Kube{Server: srv.URL, client: srv.Client()}
+
+	warnings, err := k.DryRunCreate(context.Background(), "/accepted", map[string]string{"kind": "Pod"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{`299 - "would violate PodSecurity \"restricted:latest\""`}, warnings)
+
+	warnings, err = k.DryRunCreate(context.Background(), "/refused", map[string]string{"kind": "Pod"})
+	assert.True(t, IsStatus(err, http.StatusForbidden), "%v", err)
+	assert.EqualError(t, err, `POST /refused?dryRun=All: HTTP 403: {"reason":"Forbidden"}`)
+	assert.Len(t, warnings, 1, "a refusal's warnings are returned too")
+
+	assert.Equal(t, []string{
+		`POST /accepted?dryRun=All application/json {"kind":"Pod"}`,
+		`POST /refused?dryRun=All application/json {"kind":"Pod"}`,
+	}, got)
+}
+
+// TestPodReadsWhatBothTestsNeed: one Pod type decodes what the KWOK checks
+// read (node, images, conditions) and the run-time state of a real
+// kubelet's containers (Problems).
+func TestPodReadsWhatBothTestsNeed(t *testing.T) {
+	var p Pod
+	require.NoError(t, json.Unmarshal([]byte(`{
+		"metadata": {"name": "etcd-1"},
+		"spec": {"nodeName": "node-b", "containers": [{"name": "etcd", "image": "quay.io/coreos/etcd:v3.6.16"}]},
+		"status": {"phase": "Running", "podIP": "10.0.1.7",
+			"conditions": [{"type": "Ready", "status": "True"}],
+			"initContainerStatuses": [{"name": "tools", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}],
+			"containerStatuses": [{"name": "etcd", "ready": true, "restartCount": 2,
+				"state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
+				"lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": "bad flag\n"}}}]}
+	}`), &p))
+	assert.True(t, p.Ready())
+	assert.Equal(t, "quay.io/coreos/etcd:v3.6.16", p.Image("etcd"))
+	assert.Equal(t, "etcd-1 node=node-b phase=Running ready=true", p.String())
+	assert.Equal(t, "10.0.1.7", p.Status.PodIP)
+	assert.Equal(t, []string{
+		"container etcd restarted 2 times (last: exit 1 Error bad flag)",
+		"container etcd waiting: CrashLoopBackOff back-off 10s",
+	}, p.Problems())
+}
