@@ -129,5 +129,5 @@ func TestEdgeOnlyNginxModeCreatesANetworkPolicy(t *testing.T) {
 func TestEdgeRefusesAVpcCIDRThatIsNotABlock(t *testing.T) {
 	args := nlbArgs(t)
 	args.VpcCIDR = "10.50.1.0/16"
-	requireRefused(t, args, []string{"anka:network.cidr"})
+	assert.ErrorContains(t, requireRefused(t, args, []string{"anka:network.cidr"}), "10.50.1.0/16")
 }

@@ -289,6 +289,16 @@ func (a Args) Validate() error {
 // clients (the Controller) mount when TLS is on.
 const ClientSecretName = "etcd-client-tls"
 
+// TLSSecretName is the Secret with every TLS file the members mount. Pods
+// name it (and ClientSecretName) by this constant, not by the Secret's name
+// output, and depend on the Secret: pulumi-kubernetes replaces a Secret whose
+// data changes (Secrets are immutable to it unless the provider sets
+// enableSecretMutable, its Provider docs), and while it is replaced the
+// output is unknown, so a preview of a certificate change would plan
+// replacing the StatefulSet and the prune Job, and skip the StatefulSet's
+// update hook, where the same known name leaves them an update.
+const TLSSecretName = "etcd-tls"
+
 // ControllerEndpoints are the members' client endpoints as host:port, the
 // form the Controller's ANKA_ETCD_ENDPOINTS takes.
 func (a Args) ControllerEndpoints() []string {

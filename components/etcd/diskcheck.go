@@ -132,7 +132,7 @@ var packageManagers = []string{"apk", "apt", "apt-get", "dnf", "yum", "microdnf"
 func installsPackages(cmd []string) string {
 	for _, arg := range cmd {
 		for _, w := range strings.FieldsFunc(arg, func(r rune) bool {
-			return !(r == '-' || r == '_' || r == '.' || r == '/' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+			return r != '-' && r != '_' && r != '.' && r != '/' && (r < 'a' || r > 'z') && (r < '0' || r > '9')
 		}) {
 			base := w[strings.LastIndex(w, "/")+1:]
 			if slices.Contains(packageManagers, base) {

@@ -139,7 +139,7 @@ func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.R
 			return nil, err
 		}
 		e.TLSNotAfter = pulumi.String(bundle.NotAfter.Format(time.RFC3339)).ToStringOutput()
-		if tlsSecret, err = secret(ctx, name+"-tls", "etcd-tls", ns, bundle.Files(), parent); err != nil {
+		if tlsSecret, err = secret(ctx, name+"-tls", TLSSecretName, ns, bundle.Files(), parent); err != nil {
 			return nil, err
 		}
 		e.ClientSecretName = ClientSecretName

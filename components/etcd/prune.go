@@ -21,7 +21,7 @@ func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm
 	if tlsSecret != nil {
 		// etcdctl needs the CA and the client pair only: a pod that serves
 		// nothing gets neither the server nor the peer key.
-		mounts, volumes = withClientTLS(mounts, volumes, tlsSecret.Metadata.Name())
+		mounts, volumes = withClientTLS(mounts, volumes, pulumi.String(TLSSecretName))
 		deps = append(deps, tlsSecret)
 	}
 	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true")}

@@ -129,7 +129,7 @@ func memberVolumes(s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Se
 	if tlsSecret != nil {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(tlsVolume), MountPath: pulumi.String(member.DefaultTLSDir), ReadOnly: pulumi.Bool(true)})
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
-			SecretName: tlsSecret.Metadata.Name(), DefaultMode: pulumi.Int(SecretMode),
+			SecretName: pulumi.String(TLSSecretName), DefaultMode: pulumi.Int(SecretMode),
 		}})
 		deps = append(deps, tlsSecret)
 	}
@@ -333,14 +333,4 @@ func claimNames(s member.Settings) []string {
 		out = append(out, fmt.Sprintf("%s-%s-%d", dataVolume, s.StatefulSetName, i))
 	}
 	return out
-}
-
-func clientTLSVolume(secretName pulumi.StringPtrInput) corev1.VolumeArgs {
-	var items corev1.KeyToPathArray
-	for _, f := range ClientTLSFiles {
-		items = append(items, corev1.KeyToPathArgs{Key: pulumi.String(f), Path: pulumi.String(f), Mode: pulumi.Int(SecretMode)})
-	}
-	return corev1.VolumeArgs{Name: pulumi.String(tlsVolume), Secret: corev1.SecretVolumeSourceArgs{
-		SecretName: secretName, DefaultMode: pulumi.Int(SecretMode), Items: items,
-	}}
 }

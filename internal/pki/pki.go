@@ -73,7 +73,7 @@ func DecodeSeed(s string) ([]byte, error) {
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not hex: %v", ErrSeed, err)
+		return nil, fmt.Errorf("%w: not hex: %w", ErrSeed, err)
 	}
 	return b, nil
 }

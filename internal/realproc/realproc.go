@@ -76,11 +76,11 @@ func Tail(s string, n int) string {
 // failed the last TailLines lines of the log are printed under name.
 func Start(t T, name, logPath string, argv ...string) *exec.Cmd {
 	t.Helper()
-	f, err := os.Create(logPath)
+	f, err := os.Create(logPath) //nolint:gosec // G304: the test's own log path
 	if err != nil {
 		t.Fatalf("%s log: %v", name, err)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec // G204: a test starts the program it names
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
@@ -91,7 +91,7 @@ func Start(t T, name, logPath string, argv ...string) *exec.Cmd {
 		_ = cmd.Wait()         // its error is the kill's
 		_ = f.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
+			b, _ := os.ReadFile(logPath) //nolint:gosec // G304: the log Start created
 			t.Logf("%s log (%s, last %d lines):\n%s", name, logPath, TailLines, Tail(string(b), TailLines))
 		}
 	})
@@ -136,7 +136,7 @@ func (e *Etcd) Start(t T, binDir, dir string, flags ...string) *exec.Cmd {
 // developer's shell (etcdctl reads every flag from one) must not change
 // what a test does.
 func Etcdctl(binDir string, args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(binDir, "etcdctl"), args...)
+	cmd := exec.Command(filepath.Join(binDir, "etcdctl"), args...) //nolint:gosec // G204: the toolchain's etcdctl, the test's arguments
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	out, err := cmd.CombinedOutput()
 	return string(out), err

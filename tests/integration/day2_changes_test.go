@@ -128,6 +128,28 @@ func (e *env) storageClassRenameRefused(t *testing.T) {
 // preview is empty.
 func (e *env) etcdGenerationSkipRefused(t *testing.T) {
 	e.need(t)
+	// Rotation step 1 plans the StatefulSet as an update (its hook runs),
+	// replacing only the two Secrets: pulumi-kubernetes replaces a Secret
+	// whose data changes, and the pods name it by a constant, so nothing
+	// that mounts it waits on an unknown name.
+	if err := e.stack.Set(e.ctx, "anka:etcd.tls.rotateFrom", "1"); err != nil {
+		t.Fatal(err)
+	}
+	step1 := e.run(t, "preview of rotation step 1", e.stack.Preview)
+	for _, st := range step1.Steps {
+		switch {
+		case st.Type == "kubernetes:apps/v1:StatefulSet" && st.Op != "update":
+			t.Errorf("rotation step 1: StatefulSet %s planned as %q, want update", st.Name, st.Op)
+		case strings.HasPrefix(st.Op, "replace") || st.Op == "create-replacement":
+			if st.Type != "kubernetes:core/v1:Secret" {
+				t.Errorf("rotation step 1 replaces %s %s; only the etcd Secrets may be", st.Type, st.Name)
+			}
+		}
+	}
+	if err := e.stack.Set(e.ctx, "anka:etcd.tls.rotateFrom", "0"); err != nil {
+		t.Fatal(err)
+	}
+
 	const key = "anka:etcd.tls.generation"
 	if err := e.stack.Set(e.ctx, key, "2"); err != nil {
 		t.Fatal(err)
