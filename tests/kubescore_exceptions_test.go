@@ -7,9 +7,8 @@ package tests
 // from this list. A finding that is neither here nor fixed fails the test,
 // and so does an entry here that no stack needs any more.
 //
-// Entries marked "open" are real findings, kept only until the work they
-// name lands (issue 20's "Nodes and pods" items, unless said otherwise);
-// fixing one means deleting its entry.
+// An entry marked "open" would be a real finding kept only until the work
+// it names lands; none is left.
 
 // kubeScoreFlags are passed to every run.
 var kubeScoreFlags = []kubeScoreRule{
@@ -73,14 +72,6 @@ var kubeScoreAccepted = []kubeScoreException{
 	{Check: "container-security-context-user-group-id", Object: "Deployment/anka-edge-nginx", Container: "nginx", Finding: "*",
 		Reason: "runs as the nginx:alpine image's own nginx user and group (101), non-root (runAsNonRoot) with a " +
 			"read-only root; kube-score asks for ids above 10000 so that they match no node user"},
-
-	// NetworkPolicies.
-	{Check: "pod-networkpolicy", Object: "CronJob/etcd-backup", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
-		Reason: "open: the backup pod takes no connections but no ingress policy says so; its egress is limited " +
-			"only by the namespace's deny-instance-metadata policy (components/namespace), not yet to etcd and S3"},
-	{Check: "pod-networkpolicy", Object: "Job/etcd-*", Container: "", Finding: "The pod does not have a matching ingress NetworkPolicy",
-		Reason: "open: the prune and disk-check pods take no connections but no ingress policy says so; their " +
-			"egress is limited only by the namespace's deny-instance-metadata policy (see CronJob/etcd-backup)"},
 
 	// Probes and schedules.
 	{Check: "pod-probes-identical", Object: "Deployment/anka-edge-nginx", Container: "", Finding: "*",

@@ -120,6 +120,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 	podLabels := labels()
 	podLabels[appLabel] = pulumi.String("etcd-backup")
 	podLabels[ClientLabel] = pulumi.String("true")
+	podLabels[JobLabel] = pulumi.String("true")
 	_, err = batchv1.NewCronJob(ctx, name+"-backup", &batchv1.CronJobArgs{
 		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String("etcd-backup"), Namespace: pulumi.String(args.Namespace), Labels: labels()},
 		Spec: batchv1.CronJobSpecArgs{

@@ -47,7 +47,7 @@ func diskCheckJob(ctx *pulumi.Context, name string, args Args, cm *corev1.Config
 			// its claim and volume; a refresh after that reruns the check.
 			TtlSecondsAfterFinished: pulumi.Int(DiskCheckTTLSeconds),
 			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.StringMap{appLabel: pulumi.String("etcd-disk-check")}},
+				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.StringMap{appLabel: pulumi.String("etcd-disk-check"), JobLabel: pulumi.String("true")}},
 				Spec: corev1.PodSpecArgs{
 					RestartPolicy: pulumi.String("Never"),
 					// It measures a volume; it talks to no API at all.

@@ -187,6 +187,9 @@ func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.R
 	if err := networkPolicy(ctx, name, ns, s, parent); err != nil {
 		return nil, err
 	}
+	if err := jobsNetworkPolicy(ctx, name, ns, parent); err != nil {
+		return nil, err
+	}
 	if _, err := policyv1.NewPodDisruptionBudget(ctx, name+"-pdb", &policyv1.PodDisruptionBudgetArgs{
 		Metadata: meta("etcd", ns),
 		Spec: policyv1.PodDisruptionBudgetSpecArgs{
@@ -262,6 +265,25 @@ func networkPolicy(ctx *pulumi.Context, name, ns string, s member.Settings, pare
 					Ports: networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(s.ClientPort), Protocol: pulumi.String("TCP")}},
 				},
 			},
+		},
+	}, parent)
+	return err
+}
+
+// JobLabel marks the component's short-lived pods (backup, prune, disk
+// check) for their NetworkPolicy.
+const JobLabel = "anka.io/etcd-job"
+
+// jobsNetworkPolicy isolates the JobLabel pods for ingress with no rule: they serve
+// nothing (each runs a script that connects out: etcd, S3, its own volume),
+// so nothing may connect to them. Their egress stays as the namespace's
+// policy leaves it (no instance metadata, components/namespace).
+func jobsNetworkPolicy(ctx *pulumi.Context, name, ns string, parent pulumi.ResourceOption) error {
+	_, err := networkingv1.NewNetworkPolicy(ctx, name+"-jobs-netpol", &networkingv1.NetworkPolicyArgs{
+		Metadata: meta("etcd-jobs", ns),
+		Spec: networkingv1.NetworkPolicySpecArgs{
+			PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{JobLabel: pulumi.String("true")}},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
 		},
 	}, parent)
 	return err

@@ -24,7 +24,7 @@ func pruneJob(ctx *pulumi.Context, name string, args Args, s member.Settings, cm
 		mounts, volumes = withClientTLS(mounts, volumes, pulumi.String(TLSSecretName))
 		deps = append(deps, tlsSecret)
 	}
-	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true")}
+	podLabels := pulumi.StringMap{appLabel: pulumi.String("etcd-prune"), ClientLabel: pulumi.String("true"), JobLabel: pulumi.String("true")}
 	return batchv1.NewJob(ctx, name+"-prune", &batchv1.JobArgs{
 		Metadata: metav1.ObjectMetaArgs{
 			Name: pulumi.String(fmt.Sprintf("etcd-prune-to-%d", args.Replicas)), Namespace: pulumi.String(args.Namespace), Labels: labels(),
