@@ -21,8 +21,16 @@ spawn() { # component binary args...  (detached in its own session, PID and bina
   # setsid: its own session, so a Ctrl-C or a test harness killing the caller's process group spares it;
   # 8>&- 9>&-: the child must not inherit the callers' locks (localcluster.sh's $RUN/.lock on 8)
   setsid "$bin" "$@" < /dev/null >> "$LOGS/$name.log" 2>&1 8>&- 9>&- &
-  echo "$! $(readlink -f "$bin")" > "$PIDS/$name.pid"
-  log "started $name (pid $!, log $LOGS/$name.log)"
+  local pid=$! exe n=0
+  exe=$(readlink -f "$bin")
+  echo "$pid $exe" > "$PIDS/$name.pid"
+  # Until setsid has exec'd the binary, /proc/<pid>/exe is setsid's, and pid_of would take the new
+  # component for one that exited (seen once under load: "kwok exited while waiting"): wait for the
+  # exec (or the process's end), 5s at most.
+  while [ $n -lt 250 ] && kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ]; do
+    sleep 0.02; n=$((n + 1))
+  done
+  log "started $name (pid $pid, log $LOGS/$name.log)"
 }
 
 stop_group() { # components...: SIGTERM to all at once, then SIGKILL to those still there after 15s
