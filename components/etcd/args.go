@@ -289,6 +289,17 @@ func (a Args) Validate() error {
 // clients (the Controller) mount when TLS is on.
 const ClientSecretName = "etcd-client-tls"
 
+// ScriptsConfigMapName is the ConfigMap with member.sh, backup.sh and the
+// disk check's script. Pods name it by this constant, as they do the TLS
+// Secrets (TLSSecretName): pulumi-kubernetes replaces a ConfigMap whose data
+// changes, delete-before-replace for a fixed name, and the engine then also
+// replaces every resource whose inputs take the ConfigMap's outputs, so a new
+// member.sh in an upgrade of this program replaced the StatefulSet (every
+// member deleted at once; seen on the local stack). Named by constant and
+// depended on, the StatefulSet is updated, and ScriptsAnnotation rolls the
+// members one at a time onto the new script.
+const ScriptsConfigMapName = "etcd-scripts"
+
 // TLSSecretName is the Secret with every TLS file the members mount. Pods
 // name it (and ClientSecretName) by this constant, not by the Secret's name
 // output, and depend on the Secret: pulumi-kubernetes replaces a Secret whose

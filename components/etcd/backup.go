@@ -112,7 +112,7 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 	volumes := corev1.VolumeArray{
 		corev1.VolumeArgs{Name: pulumi.String(toolsVolume), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
 		corev1.VolumeArgs{Name: pulumi.String("work"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
-		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555)}},
+		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(ScriptsConfigMapName), DefaultMode: pulumi.Int(0o555)}},
 	}
 	if e.TLS {
 		mounts, volumes = withClientTLS(mounts, volumes, pulumi.String(e.ClientSecretName))
@@ -178,6 +178,6 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 				},
 			}},
 		},
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{cm}))
 	return err
 }

@@ -75,7 +75,7 @@ func diskCheckJob(ctx *pulumi.Context, name string, args Args, cm *corev1.Config
 						},
 					}},
 					Volumes: corev1.VolumeArray{
-						corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
+						corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(ScriptsConfigMapName)}},
 						corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
 						// A fresh volume with the etcd class's parameters,
 						// deleted with the pod (its class reclaims with Delete).
@@ -94,7 +94,7 @@ func diskCheckJob(ctx *pulumi.Context, name string, args Args, cm *corev1.Config
 				},
 			},
 		},
-	}, parent, pulumi.DeleteBeforeReplace(true))
+	}, parent, pulumi.DeleteBeforeReplace(true), pulumi.DependsOn([]pulumi.Resource{cm}))
 	return err
 }
 

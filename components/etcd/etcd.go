@@ -120,7 +120,7 @@ func New(ctx *pulumi.Context, name string, args Args, w Wiring, opts ...pulumi.R
 	// Scripts the pods run, from the member package (the same text the
 	// real-etcd tests run).
 	cm, err := corev1.NewConfigMap(ctx, name+"-scripts", &corev1.ConfigMapArgs{
-		Metadata: meta("etcd-scripts", ns),
+		Metadata: meta(ScriptsConfigMapName, ns),
 		Data: pulumi.StringMap{
 			member.ScriptName:       pulumi.String(member.Script),
 			member.BackupScriptName: pulumi.String(member.BackupScript),

@@ -1,7 +1,14 @@
 package etcd
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,4 +54,32 @@ func TestEtcdGenerationChangeNeedsTrustFirst(t *testing.T) {
 			assert.Contains(t, err.Error(), "pulumi config set --path anka:etcd.tls.rotateFrom 1")
 		})
 	}
+}
+
+// TestEtcdMembersNameTheirConfigAndSecretsByConstant: the pods name the
+// scripts ConfigMap and the TLS Secrets by their constant names and depend
+// on them, so a content change (an upgrade's new member.sh, a certificate
+// change), which pulumi-kubernetes makes a delete-before-replace of the
+// fixed-name object, updates the StatefulSet instead of replacing it; and the
+// script's hash on the pod template rolls the members onto a new script.
+func TestEtcdMembersNameTheirConfigAndSecretsByConstant(t *testing.T) {
+	rec, err := run(t, prodArgs())
+	require.NoError(t, err)
+	sts := rec.Get(t, "kubernetes:apps/v1:StatefulSet", "etcd-members")
+	in := resource.NewObjectProperty(sts.Inputs)
+	names := map[string]string{}
+	for _, v := range obj(in, "spec", "template", "spec", "volumes").ArrayValue() {
+		if cm := obj(v, "configMap"); cm.IsObject() {
+			names["configMap"] = obj(cm, "name").StringValue()
+		}
+		if sec := obj(v, "secret"); sec.IsObject() {
+			names["secret"] = obj(sec, "secretName").StringValue()
+		}
+	}
+	assert.Equal(t, map[string]string{"configMap": ScriptsConfigMapName, "secret": TLSSecretName}, names)
+	for _, dep := range []string{"kubernetes:core/v1:ConfigMap::etcd-scripts", "kubernetes:core/v1:Secret::etcd-tls"} {
+		assert.True(t, slices.ContainsFunc(sts.DependsOn, func(u string) bool { return strings.HasSuffix(u, dep) }), "the StatefulSet depends on %s: %v", dep, sts.DependsOn)
+	}
+	sum := sha256.Sum256([]byte(member.Script))
+	assert.Equal(t, hex.EncodeToString(sum[:8]), obj(in, "spec", "template", "metadata", "annotations", ScriptsAnnotation).StringValue())
 }

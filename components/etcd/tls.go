@@ -9,7 +9,6 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Now is the clock validation reads (tests set it). Only validation reads
@@ -164,15 +163,6 @@ func (a Args) Warnings() []string {
 			end.Format(time.RFC3339), int(left.Hours()/24), a.TLS.NotBefore, setNotBefore, TLSRenewSection)}
 	}
 	return nil
-}
-
-// podAnnotations are the member pod template's annotations: the CA bundles'
-// hash (TLSTrustAnnotation) while TLS is on, none otherwise.
-func podAnnotations(a Args) pulumi.StringMapInput {
-	if !*a.TLS.Enabled {
-		return nil
-	}
-	return pulumi.StringMap{TLSTrustAnnotation: pulumi.String(a.tlsTrust())}
 }
 
 // TLSGenerationsAnnotation, on the StatefulSet's metadata (no rollout),

@@ -175,6 +175,7 @@ func TestEtcdTLSTrustChangesRollMembers(t *testing.T) {
 	a.Prod, a.TLS.Enabled = false, &off
 	rec, err := run(t, a)
 	require.NoError(t, err)
-	_, has := obj(resource.NewObjectProperty(rec.Get(t, "kubernetes:apps/v1:StatefulSet", "etcd-members").Inputs), "spec", "template", "metadata").ObjectValue()["annotations"]
+	ann := obj(resource.NewObjectProperty(rec.Get(t, "kubernetes:apps/v1:StatefulSet", "etcd-members").Inputs), "spec", "template", "metadata", "annotations").ObjectValue()
+	_, has := ann[TLSTrustAnnotation]
 	assert.False(t, has, "no TLS, no trust annotation")
 }

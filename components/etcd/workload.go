@@ -1,6 +1,8 @@
 package etcd
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
@@ -122,7 +124,7 @@ func memberVolumes(s member.Settings, cm *corev1.ConfigMap, tlsSecret *corev1.Se
 		corev1.VolumeArgs{Name: pulumi.String(toolsVolume), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
 		corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
 		corev1.VolumeArgs{Name: pulumi.String(scripts), ConfigMap: corev1.ConfigMapVolumeSourceArgs{
-			Name: cm.Metadata.Name(), DefaultMode: pulumi.Int(0o555),
+			Name: pulumi.String(ScriptsConfigMapName), DefaultMode: pulumi.Int(0o555),
 		}},
 	}
 	deps := []pulumi.Resource{cm}
@@ -245,7 +247,7 @@ func statefulSet(ctx *pulumi.Context, name string, args Args, s member.Settings,
 				},
 			}},
 			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: labels(), Annotations: podAnnotations(args)},
+				Metadata: metav1.ObjectMetaArgs{Labels: labels(), Annotations: memberPodAnnotations(args)},
 				Spec: corev1.PodSpecArgs{
 					PriorityClassName:             pulumi.String(DefaultPriorityClass),
 					TerminationGracePeriodSeconds: pulumi.Int(DefaultGracePeriodSeconds),
@@ -333,4 +335,22 @@ func claimNames(s member.Settings) []string {
 		out = append(out, fmt.Sprintf("%s-%s-%d", dataVolume, s.StatefulSetName, i))
 	}
 	return out
+}
+
+// ScriptsAnnotation on the members' pod template is a hash of member.sh, the
+// script each member runs at start: the scripts ConfigMap keeps its name
+// when its content changes (ScriptsConfigMapName), so a new script reaches
+// the members by a rolling restart, one at a time, each back in quorum
+// before the next.
+const ScriptsAnnotation = "anka.io/etcd-scripts"
+
+// memberPodAnnotations are the members' pod-template annotations: the
+// script's hash, and with TLS what the CA bundles trust (TLSTrustAnnotation).
+func memberPodAnnotations(a Args) pulumi.StringMap {
+	sum := sha256.Sum256([]byte(member.Script))
+	ann := pulumi.StringMap{ScriptsAnnotation: pulumi.String(hex.EncodeToString(sum[:8]))}
+	if *a.WithDefaults().TLS.Enabled {
+		ann[TLSTrustAnnotation] = pulumi.String(a.tlsTrust())
+	}
+	return ann
 }

@@ -1,11 +1,13 @@
 package integration
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 )
 
@@ -174,5 +176,89 @@ func (e *env) etcdGenerationSkipRefused(t *testing.T) {
 	}
 	if got := sts.Metadata.Annotations[etcd.TLSGenerationsAnnotation]; got != "certificates 1; trusted 1" {
 		t.Errorf("deployed %s = %q after the refused preview, want %q", etcd.TLSGenerationsAnnotation, got, "certificates 1; trusted 1")
+	}
+}
+
+// scriptsUpgradeUpdatesMembers: an upgrade of this program that brings a
+// new member.sh (the scripts ConfigMap's data changes) updates the etcd
+// StatefulSet, rolling the members one at a time, instead of replacing it.
+// The older program is stood for by the state: the deployed ConfigMap's
+// recorded member.sh is edited (exported, changed, imported), so the
+// program's script is new to the engine. pulumi-kubernetes replaces a
+// ConfigMap whose data changes, delete-before-replace for a fixed name, and
+// the engine also replaced every resource whose inputs took its outputs: with
+// the pods naming it by its output, the StatefulSet was replaced, every
+// member deleted at once (seen on the local stack).
+func (e *env) scriptsUpgradeUpdatesMembers(t *testing.T) {
+	e.need(t)
+	saved, err := e.stack.Export(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep map[string]any
+	if err := json.Unmarshal(saved.Deployment, &dep); err != nil {
+		t.Fatal(err)
+	}
+	// The older program recorded its script in the ConfigMap and that
+	// script's hash on the members' pod template.
+	edited := map[string]int{}
+	for _, r := range dep["resources"].([]any) {
+		res := r.(map[string]any)
+		urn, _ := res["urn"].(string)
+		for _, side := range []string{"inputs", "outputs"} {
+			obj, _ := res[side].(map[string]any)
+			switch {
+			case res["type"] == "kubernetes:core/v1:ConfigMap" && strings.HasSuffix(urn, "::etcd-scripts"):
+				if data, ok := obj["data"].(map[string]any); ok {
+					data[member.ScriptName] = data[member.ScriptName].(string) + "\n# the previous version's script\n"
+					edited["ConfigMap"]++
+				}
+			case res["type"] == "kubernetes:apps/v1:StatefulSet" && strings.HasSuffix(urn, "::etcd-members"):
+				spec, _ := obj["spec"].(map[string]any)
+				tmpl, _ := spec["template"].(map[string]any)
+				md, _ := tmpl["metadata"].(map[string]any)
+				if ann, ok := md["annotations"].(map[string]any); ok {
+					ann[etcd.ScriptsAnnotation] = "0123456789abcdef"
+					edited["StatefulSet"]++
+				}
+			}
+		}
+	}
+	if edited["ConfigMap"] == 0 || edited["StatefulSet"] == 0 {
+		t.Fatalf("the state lacks the scripts ConfigMap's data or the members' template annotations: edited %v", edited)
+	}
+	older := saved
+	if older.Deployment, err = json.Marshal(dep); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stack.Import(e.ctx, older); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := e.stack.Import(e.ctx, saved); err != nil {
+			t.Errorf("restoring the state: %v", err)
+		}
+	}()
+	pre := e.run(t, "preview of an upgrade with a new member.sh", e.stack.Preview)
+	seen, cmReplaced := false, false
+	for _, st := range pre.Steps {
+		if st.Type == "kubernetes:core/v1:ConfigMap" && st.Name == "etcd-scripts" && (strings.HasPrefix(st.Op, "replace") || st.Op == "create-replacement") {
+			cmReplaced = true
+		}
+		switch {
+		case st.Type == "kubernetes:apps/v1:StatefulSet":
+			seen = true
+			if st.Op != "update" {
+				t.Errorf("StatefulSet %s planned as %q, want update (a rolling restart onto the new script)", st.Name, st.Op)
+			}
+		case (strings.HasPrefix(st.Op, "replace") || st.Op == "create-replacement") && st.Type != "kubernetes:core/v1:ConfigMap":
+			t.Errorf("a new member.sh replaces %s %s; only the scripts ConfigMap may be", st.Type, st.Name)
+		}
+	}
+	if !seen {
+		t.Errorf("the StatefulSet is not in the preview: a new member.sh must roll the members (%s)", etcd.ScriptsAnnotation)
+	}
+	if !cmReplaced {
+		t.Errorf("the scripts ConfigMap is not replaced: the upgrade this test stands for did not happen (%v)", pre.Counts)
 	}
 }

@@ -160,6 +160,7 @@ func TestLocalWorkload(t *testing.T) {
 	t.Run("EdgeSchemeChangeUpdatesInPlace", e.edgeSchemeChangeUpdatesInPlace)
 	t.Run("StorageClassRenameRefused", e.storageClassRenameRefused)
 	t.Run("EtcdGenerationSkipRefused", e.etcdGenerationSkipRefused)
+	t.Run("ScriptsUpgradeUpdatesMembers", e.scriptsUpgradeUpdatesMembers)
 	t.Run("MonitoringNeedsTheOperatorCRDs", e.monitoringNeedsTheOperatorCRDs)
 }
 
