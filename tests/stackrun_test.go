@@ -203,9 +203,7 @@ func injectRootToken(t testing.TB, cfg map[string]string, secretKeys *[]string) 
 	if _, set := obj["rootToken"]; set {
 		return
 	}
-	obj["rootToken"] = TestRootToken
-	out, _ := json.Marshal(obj)
-	cfg["anka:buildcloud"] = string(out)
+	setConfigPath(t, cfg, "anka:buildcloud", TestRootToken, "rootToken")
 	*secretKeys = append(*secretKeys, "anka:buildcloud")
 }
 
@@ -214,18 +212,33 @@ func injectRootToken(t testing.TB, cfg map[string]string, secretKeys *[]string) 
 // cannot carry a date that stays valid. Here it is the tests' clock day.
 func injectLocalEtcdDate(t testing.TB, cfg map[string]string) {
 	t.Helper()
+	setConfigPath(t, cfg, "anka:etcd", etcdTestNow.Format(time.DateOnly), "tls", "notBefore")
+}
+
+// setConfigPath sets the value at path inside the config object key, as
+// `pulumi config set --path key.path...` does, making the objects on the
+// way.
+func setConfigPath(t testing.TB, cfg map[string]string, key string, value any, path ...string) {
+	t.Helper()
 	obj := map[string]any{}
-	if raw, ok := cfg["anka:etcd"]; ok {
+	if raw, ok := cfg[key]; ok {
 		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-			t.Fatalf("anka:etcd in Pulumi.local.yaml: %v", err)
+			t.Fatalf("%s: %v", key, err)
 		}
 	}
-	tls, _ := obj["tls"].(map[string]any)
-	if tls == nil {
-		tls = map[string]any{}
-		obj["tls"] = tls
+	at := obj
+	for _, p := range path[:len(path)-1] {
+		next, _ := at[p].(map[string]any)
+		if next == nil {
+			next = map[string]any{}
+			at[p] = next
+		}
+		at = next
 	}
-	tls["notBefore"] = etcdTestNow.Format(time.DateOnly)
-	out, _ := json.Marshal(obj)
-	cfg["anka:etcd"] = string(out)
+	at[path[len(path)-1]] = value
+	out, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg[key] = string(out)
 }

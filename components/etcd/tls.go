@@ -84,12 +84,17 @@ func (a Args) TLSBundle() (pki.EtcdBundle, error) {
 // tlsTrust is TLSTrustAnnotation's value, e.g. "generations 1,2 from
 // 2026-11-30".
 func (a Args) tlsTrust() string {
+	return "generations " + a.trustedGenerations() + " from " + a.WithDefaults().TLS.NotBefore
+}
+
+// trustedGenerations are the generations the CA bundles hold, e.g. "1,2".
+func (a Args) trustedGenerations() string {
 	a = a.WithDefaults()
 	var gens []string
 	for _, g := range (pki.Params{Generation: a.TLS.Generation, RotateFrom: a.TLS.RotateFrom}).Trusted() {
 		gens = append(gens, strconv.Itoa(g))
 	}
-	return "generations " + strings.Join(gens, ",") + " from " + a.TLS.NotBefore
+	return strings.Join(gens, ",")
 }
 
 // validateTLS reports the TLS problems of defaulted args.
@@ -178,12 +183,11 @@ func (a Args) tlsGenerations() string {
 	if !*a.TLS.Enabled {
 		return ""
 	}
-	var gens []string
-	for _, g := range (pki.Params{Generation: a.TLS.Generation, RotateFrom: a.TLS.RotateFrom}).Trusted() {
-		gens = append(gens, strconv.Itoa(g))
-	}
-	return fmt.Sprintf("certificates %d; trusted %s", a.TLS.Generation, strings.Join(gens, ","))
+	return fmt.Sprintf(tlsGenerationsFormat, a.TLS.Generation, a.trustedGenerations())
 }
+
+// tlsGenerationsFormat writes and reads TLSGenerationsAnnotation.
+const tlsGenerationsFormat = "certificates %d; trusted %s"
 
 // ClientTLSVersion names what the client Secret (ClientSecretName) holds:
 // the certificates' generation, the generations its ca.crt trusts and the
@@ -210,10 +214,10 @@ func (a Args) ClientTLSVersion() string {
 func GenerationChangeError(deployed, planned string) error {
 	var oldCert, newCert int
 	var oldTrust, newTrust string
-	if _, err := fmt.Sscanf(deployed, "certificates %d; trusted %s", &oldCert, &oldTrust); err != nil {
+	if _, err := fmt.Sscanf(deployed, tlsGenerationsFormat, &oldCert, &oldTrust); err != nil {
 		return nil
 	}
-	if _, err := fmt.Sscanf(planned, "certificates %d; trusted %s", &newCert, &newTrust); err != nil {
+	if _, err := fmt.Sscanf(planned, tlsGenerationsFormat, &newCert, &newTrust); err != nil {
 		return nil
 	}
 	for _, g := range strings.Split(oldTrust, ",") {
