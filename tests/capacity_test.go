@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +34,7 @@ func TestCapacityDevAsItWasIsRefused(t *testing.T) {
 	registry := withKeys(t, cfg["anka:registry"], map[string]any{"cpuMillis": 500})
 	run, err := runStackFile(t, "dev", map[string]string{"anka:etcd": etcdCfg, "anka:controller": controller, "anka:registry": registry})
 	require.Error(t, err)
-	assert.Equal(t, []string{"anka:cluster.nodes.instanceTypes"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:cluster.nodes.instanceTypes")
 	for _, want := range []string{
 		"PENDING anka-controller-registry", "allocatable 1930m CPU",
 		"anka:cluster.nodes.desiredPerZone", "anka:controller.cpuMillis", "anka:registry.cpuMillis",
@@ -53,7 +52,7 @@ func TestCapacityUnknownInstanceTypeIsRefused(t *testing.T) {
 	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"nodes": map[string]any{"instanceTypes": []string{"x9z.huge"}}})
 	_, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
 	require.Error(t, err)
-	assert.Equal(t, []string{"anka:cluster.nodes.instanceTypes"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:cluster.nodes.instanceTypes")
 	assert.Contains(t, err.Error(), "x9z.huge")
 }
 

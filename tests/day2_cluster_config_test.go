@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -19,7 +18,7 @@ func TestDay2EBSCSIAddonVersionKeyIsReplaced(t *testing.T) {
 	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"ebsCsiAddonVersion": "v1.38.1-eksbuild.1"})
 	run, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
 	require.Error(t, err)
-	assert.Equal(t, []string{"anka:cluster.ebsCsiAddonVersion"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:cluster.ebsCsiAddonVersion")
 	assert.ErrorContains(t, err, "anka:cluster.addons.aws-ebs-csi-driver.version")
 	assert.Zero(t, run.rec.Len(), "refused before any resource is registered")
 

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
 
@@ -72,7 +71,7 @@ func TestDrainChainValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			run, err := runStackFile(t, tc.stack, tc.overrides)
 			require.Error(t, err)
-			assert.Equal(t, tc.keys, validation.Keys(err), "error: %v", err)
+			harness.AssertKeys(t, err, tc.keys...)
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.Equal(t, 0, run.rec.Len(), "no resource may be registered when the drain chain is broken")
 		})

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
@@ -105,7 +104,7 @@ func TestStackRefusesMalformedImagesNamingTheKey(t *testing.T) {
 			}
 			run, err := runStackFile(t, stack, tc.overrides)
 			require.Error(t, err)
-			assert.Equal(t, []string{tc.key}, validation.Keys(err), "error: %v", err)
+			harness.AssertKeys(t, err, tc.key)
 			assert.Zero(t, run.rec.Len(), "no resource may be registered")
 		})
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -44,7 +44,7 @@ func TestBuildCloudImageReferencesAreValidated(t *testing.T) {
 			a := wired(EnvDev)
 			tc.edit(&a)
 			err := a.Validate()
-			assert.Equal(t, []string{tc.key}, validation.Keys(err), "%v", err)
+			harness.AssertKeys(t, err, tc.key)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package buildcloud
 import (
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -83,7 +82,7 @@ func TestBuildCloudProdNeedsAMetricsNamespaceWhileMetricsAreOn(t *testing.T) {
 		return err
 	})
 	require.Error(t, err)
-	assert.Equal(t, []string{"anka:buildcloud.metricsNamespace"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:buildcloud.metricsNamespace")
 	assert.Contains(t, err.Error(), "anka:buildcloud.metricsNamespace must be set in prod while anka:buildcloud.enableMetrics is true")
 	assert.Contains(t, err.Error(), "Or set anka:buildcloud.enableMetrics false", "the error names the other fix")
 	assert.Zero(t, rec.Len(), "nothing is registered")
@@ -98,5 +97,5 @@ func TestBuildCloudProdNeedsAMetricsNamespaceWhileMetricsAreOn(t *testing.T) {
 	named.MetricsNamespace = "monitoring"
 	assert.NoError(t, named.Validate())
 	named.MetricsNamespace = "Monitoring"
-	assert.Equal(t, []string{"anka:buildcloud.metricsNamespace"}, validation.Keys(named.Validate()))
+	harness.AssertKeys(t, named.Validate(), "anka:buildcloud.metricsNamespace")
 }

@@ -3,7 +3,6 @@ package cluster
 import (
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -120,11 +119,12 @@ func TestClusterAccessEntryValidation(t *testing.T) {
 			a := eksArgs()
 			a.AccessEntries = tc.entries
 			err := a.Validate()
-			assert.Equal(t, tc.keys, validation.Keys(err), "error: %v", err)
+			harness.AssertKeys(t, err, tc.keys...)
 		})
 	}
 	existing := Args{Mode: ModeExisting, Name: "x", Kubeconfig: "k", AccessEntries: accessArgs().AccessEntries}
-	assert.Equal(t, []string{"anka:cluster.accessEntries"}, validation.Keys(existing.Validate()), "existing mode cannot honour access entries")
+	// existing mode cannot honour access entries
+	harness.AssertKeys(t, existing.Validate(), "anka:cluster.accessEntries")
 }
 
 // TestClusterHasClusterAdmin: only AmazonEKSClusterAdminPolicy at cluster

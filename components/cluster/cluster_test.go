@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -79,11 +78,8 @@ func TestClusterValidation(t *testing.T) {
 	a.Nodes = NodeGroupArgs{MinPerZone: 2, MaxPerZone: 1, DesiredPerZone: 5, DiskGiB: 5, CapacityType: "RESERVED"}
 	a.LogTypes = []string{"api", "kubelet"}
 	a.PublicAccessCIDRs = []string{"bad"}
-	assert.Equal(t, []string{
-		"anka:cluster.nodes.maxPerZone", "anka:cluster.nodes.desiredPerZone", "anka:cluster.nodes.diskGiB",
-		"anka:cluster.nodes.capacityType", "anka:cluster.publicAccessCidrs", "anka:cluster.logTypes",
-	}, validation.Keys(a.Validate()))
-	assert.Equal(t, []string{"anka:cluster.kubeconfig"}, validation.Keys(Args{Mode: ModeExisting, Name: "x"}.Validate()))
+	harness.AssertKeys(t, a.Validate(), "anka:cluster.nodes.maxPerZone", "anka:cluster.nodes.desiredPerZone", "anka:cluster.nodes.diskGiB", "anka:cluster.nodes.capacityType", "anka:cluster.publicAccessCidrs", "anka:cluster.logTypes")
+	harness.AssertKeys(t, Args{Mode: ModeExisting, Name: "x"}.Validate(), "anka:cluster.kubeconfig")
 }
 
 // TestClusterExistingFromStackReference: with anka:cluster.stackRef the

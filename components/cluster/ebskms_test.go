@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -66,10 +65,10 @@ func TestClusterEBSKMSKeyMustBeAKeyArn(t *testing.T) {
 	a := eksArgs()
 	a.EBSKMSKeyArns = []string{"arn:aws:kms:us-east-1:123456789012:alias/etcd"}
 	err := a.Validate()
-	assert.Equal(t, []string{"anka:storage.etcd.kmsKeyArn"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:storage.etcd.kmsKeyArn")
 	assert.ErrorContains(t, err, "not an alias")
 	a.EBSKMSKeyArns = []string{"arn:aws:kms:us-east-1:12345:key/abc"}
-	assert.Equal(t, []string{"anka:storage.etcd.kmsKeyArn"}, validation.Keys(a.Validate()))
+	harness.AssertKeys(t, a.Validate(), "anka:storage.etcd.kmsKeyArn")
 	a.EBSKMSKeyArns = []string{"my-key"} // reported by the storage component, once
 	assert.NoError(t, a.Validate())
 	a.EBSKMSKeyArns = []string{etcdKey}

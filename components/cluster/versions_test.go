@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -71,13 +71,13 @@ func TestClusterVersionValidationFollowsTheCalendar(t *testing.T) {
 
 	at(t, "2027-07-29")
 	err := a.Validate()
-	assert.Equal(t, []string{"anka:cluster.version"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:cluster.version")
 	assert.ErrorContains(t, err, "left extended support on 2027-07-29")
 
 	a.Version = "1.36"
 	at(t, "2026-05-01")
 	err = a.Validate()
-	assert.Equal(t, []string{"anka:cluster.version"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:cluster.version")
 	assert.ErrorContains(t, err, "released on EKS on 2026-06-02")
 
 	a.Version = "1.37"

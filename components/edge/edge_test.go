@@ -15,7 +15,6 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/configobj"
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
 
@@ -196,7 +195,7 @@ func TestEdgeDecodeRefusesUnknownKeys(t *testing.T) {
 
 	err = configobj.Decode("anka:edge", []byte(`{"mode":"alb","idleTimeout":4000}`), &Args{})
 	require.Error(t, err)
-	assert.Equal(t, []string{"anka:edge"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:edge")
 	assert.Contains(t, err.Error(), "idleTimeout")
 }
 
@@ -675,7 +674,7 @@ func requireRefused(t *testing.T, args Args, keys []string) error {
 		return err
 	})
 	require.Error(t, err)
-	assert.Equal(t, keys, validation.Keys(err), "%v", err)
+	harness.AssertKeys(t, err, keys...)
 	assert.Zero(t, rec.Len(), "nothing is registered for invalid args")
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -218,7 +217,7 @@ func TestEtcdValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := refusedProd(t, tc.mod)
-			assert.Equal(t, tc.keys, validation.Keys(err), "%v", err)
+			harness.AssertKeys(t, err, tc.keys...)
 		})
 	}
 	_ = member.DefaultReplicas

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,7 +48,7 @@ func TestEtcdTLSValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := refusedProd(t, tc.mod)
-			assert.Equal(t, []string{tc.key}, validation.Keys(err), "%v", err)
+			harness.AssertKeys(t, err, tc.key)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}

@@ -2,8 +2,6 @@ package monitoring
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,21 +75,6 @@ func grepEtcd(s string) string {
 	return strings.Join(out, "\n")
 }
 
-// put writes through etcd's gRPC gateway; it returns the server's error
-// text, e.g. "etcdserver: mvcc: database space exceeded".
-func (e *realEtcd) put(key string, value []byte) (string, error) {
-	body, _ := json.Marshal(map[string]string{
-		"key": base64.StdEncoding.EncodeToString([]byte(key)), "value": base64.StdEncoding.EncodeToString(value),
-	})
-	resp, err := http.Post(e.ClientURL+"/v3/kv/put", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}
-
 // exposes reports whether a Prometheus text exposition has samples of name
 // (a histogram's _bucket series included, as the rules write them).
 func exposes(body, name string) bool {
@@ -131,15 +114,12 @@ func TestEtcdMetricNamesExistOnRealEtcd(t *testing.T) {
 
 	// fill the quota until etcd raises NOSPACE
 	value := bytes.Repeat([]byte("x"), 256<<10)
-	var reply string
-	for i := 0; i < 64; i++ {
-		reply, err = m1.put(fmt.Sprintf("fill/%d", i), value)
-		require.NoError(t, err)
-		if strings.Contains(reply, "database space exceeded") {
-			break
-		}
+	gw := realproc.Gateway{Client: &http.Client{Timeout: 5 * time.Second}}
+	var refusal error
+	for i := 0; i < 64 && refusal == nil; i++ {
+		refusal = gw.Put(m1.ClientURL, fmt.Sprintf("fill/%d", i), value)
 	}
-	require.Contains(t, reply, "database space exceeded", "the 2 MiB quota never filled")
+	require.ErrorContains(t, refusal, "database space exceeded", "the 2 MiB quota never filled")
 	alarmed := m1.waitMetric(t, `(?m)^etcd_debugging_server_alarms\{alarm_type="NOSPACE",server_id="[0-9a-f]+"\} 1$`, 10*time.Second)
 
 	names := EtcdMetricNames(Rules(fixture()))

@@ -145,7 +145,7 @@ func TestMonitoringDefaultsAndValidation(t *testing.T) {
 		Labels: map[string]string{"bad key!": "x"}}.WithDefaults()
 	assert.ElementsMatch(t, []string{"anka:monitoring.namespace", "anka:monitoring.dashboard.namespace", "anka:monitoring.scrapeInterval",
 		"anka:monitoring.runbookBaseUrl", "anka:monitoring.labels"}, validation.Keys(bad.Validate()))
-	assert.Equal(t, []string{"anka:monitoring.mode"}, validation.Keys(Args{Mode: "prometheus"}.Validate()))
+	harness.AssertKeys(t, Args{Mode: "prometheus"}.Validate(), "anka:monitoring.mode")
 }
 
 // TestScheduleInterval: the longest gap of a schedule, so "twice the

@@ -1,11 +1,10 @@
 package network
 
 import (
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,7 +72,7 @@ func TestNetworkFromStackReference(t *testing.T) {
 
 func TestNetworkValidation(t *testing.T) {
 	err := Args{AvailabilityZones: []string{"a", "b", "c", "d", "e", "f", "g"}, CIDR: "10.0.0.0/8", NatGateways: "x"}.Validate()
-	assert.Equal(t, []string{"anka:network.cidr", "anka:network.availabilityZones", "anka:network.natGateways"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:network.cidr", "anka:network.availabilityZones", "anka:network.natGateways")
 }
 
 // TestNetworkCreateNeedsTheRegion: aws:region is the stack's to report (once,

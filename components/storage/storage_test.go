@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -65,7 +64,7 @@ func TestStorageValidation(t *testing.T) {
 				return err
 			})
 			require.Error(t, err)
-			assert.Equal(t, tc.keys, validation.Keys(err))
+			harness.AssertKeys(t, err, tc.keys...)
 			assert.Zero(t, rec.Len(), "nothing is registered for invalid args")
 		})
 	}

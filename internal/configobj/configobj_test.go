@@ -3,7 +3,7 @@ package configobj
 import (
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +24,7 @@ func TestDecodeIsStrictAndNamesTheKey(t *testing.T) {
 
 	err := Decode("anka:thing", []byte(`{"mode":"a","inner":{"prot":8}}`), &obj{})
 	require.Error(t, err)
-	assert.Equal(t, []string{"anka:thing"}, validation.Keys(err))
+	harness.AssertKeys(t, err, "anka:thing")
 	assert.Contains(t, err.Error(), `has no setting "prot"`)
 
 	err = Decode("anka:buildcloud", []byte(`{"namespace":"x"}`), &obj{})

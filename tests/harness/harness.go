@@ -14,6 +14,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
 // Project and Stack name the mocked program; Project matches Pulumi.yaml.
@@ -280,4 +283,12 @@ func ProviderName(ref string) string {
 		urn = ref[:i]
 	}
 	return nameOf(urn)
+}
+
+// AssertKeys checks that err names exactly these config keys, in this order,
+// and prints the whole error when it does not: a list of keys alone does not
+// say which rule fired.
+func AssertKeys(t testing.TB, err error, want ...string) bool {
+	t.Helper()
+	return assert.Equal(t, want, validation.Keys(err), "error: %v", err)
 }

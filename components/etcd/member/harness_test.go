@@ -2,12 +2,7 @@ package member
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,7 +50,7 @@ type testEnv struct {
 	// busybox is the busybox binary the tools dirs are made from.
 	busybox string
 	tls     *tlsFiles
-	kv      *kvClient
+	kv      kvClient
 	seq     atomic.Int32
 }
 
@@ -65,7 +60,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	bb := busybox(t)
 	root := t.TempDir()
 	t.Cleanup(func() { keepLogs(t, root) })
-	e := &testEnv{t: t, root: root, bin: bin, busybox: bb, kv: &kvClient{c: &http.Client{Timeout: 2 * time.Second}}}
+	e := &testEnv{t: t, root: root, bin: bin, busybox: bb, kv: kvClient{realproc.Gateway{Client: &http.Client{Timeout: 2 * time.Second}}}}
 	e.tools = e.makeTools(bb, "tools")
 	e.scripts = filepath.Join(root, "scripts")
 	must(t, os.MkdirAll(e.scripts, 0o755))
@@ -424,37 +419,12 @@ func (e *testEnv) countKeys(endpoint, prefix string, serializable bool) (string,
 	return m[1], nil
 }
 
-// kvClient writes and reads through etcd's HTTP/JSON gateway (/v3/kv/*), which needs no client
-// library: only the standard library.
-type kvClient struct{ c *http.Client }
-
-func (k *kvClient) call(endpoint, path string, body any) (map[string]any, error) {
-	b, _ := json.Marshal(body)
-	resp, err := k.c.Post(endpoint+path, "application/json", bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("%s: HTTP %d: %s", path, resp.StatusCode, data)
-	}
-	if resp.StatusCode != http.StatusOK || out["error"] != nil || out["message"] != nil {
-		return out, fmt.Errorf("%s: HTTP %d: %v%v", path, resp.StatusCode, out["error"], out["message"])
-	}
-	return out, nil
-}
-
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
-func (k *kvClient) put(endpoint, key, value string) error {
-	_, err := k.call(endpoint, "/v3/kv/put", map[string]string{"key": b64(key), "value": b64(value)})
-	return err
-}
+// kvClient is the JSON gateway client of the members' tests, with their
+// bulk writes on top.
+type kvClient struct{ realproc.Gateway }
 
 // putMany writes n keys prefix%04d with 8 writers.
-func (k *kvClient) putMany(t *testing.T, endpoint, prefix string, n int) {
+func (k kvClient) putMany(t *testing.T, endpoint, prefix string, n int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -468,7 +438,7 @@ func (k *kvClient) putMany(t *testing.T, endpoint, prefix string, n int) {
 				if i >= n {
 					return
 				}
-				if err := k.put(endpoint, fmt.Sprintf("%s%04d", prefix, i), fmt.Sprintf("value-%d", i)); err != nil {
+				if err := k.Put(endpoint, fmt.Sprintf("%s%04d", prefix, i), []byte(fmt.Sprintf("value-%d", i))); err != nil {
 					errs <- err
 				}
 			}
@@ -488,7 +458,7 @@ func (k *kvClient) putMany(t *testing.T, endpoint, prefix string, n int) {
 type writer struct {
 	ok, failed atomic.Int64
 	mu         sync.Mutex // guards the fields below while the writer runs
-	kv         *kvClient
+	kv         kvClient
 	written    []string
 	maxOutage  time.Duration
 	lastErr    error
@@ -496,7 +466,7 @@ type writer struct {
 	done       chan struct{}
 }
 
-func (k *kvClient) startWriter(endpoints []string) *writer {
+func (k kvClient) startWriter(endpoints []string) *writer {
 	w := &writer{kv: k, stopCh: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
@@ -511,7 +481,7 @@ func (k *kvClient) startWriter(endpoints []string) *writer {
 			kv := w.kv
 			w.mu.Unlock()
 			key := fmt.Sprintf("writer/%06d", i)
-			err := kv.put(endpoints[i%len(endpoints)], key, "x")
+			err := kv.Put(endpoints[i%len(endpoints)], key, []byte("x"))
 			w.mu.Lock()
 			if err != nil {
 				w.failed.Add(1)
@@ -533,7 +503,7 @@ func (k *kvClient) startWriter(endpoints []string) *writer {
 func (w *writer) use(c *http.Client) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.kv = &kvClient{c: c}
+	w.kv = kvClient{realproc.Gateway{Client: c}}
 }
 
 func (w *writer) snapshot() (written []string, outage time.Duration, lastErr error) {
@@ -552,14 +522,14 @@ func (w *writer) stop() {
 type tlsFiles struct{ ca, cert, key string }
 
 func (f *tlsFiles) httpClient(t *testing.T) *http.Client {
-	pool := x509.NewCertPool()
-	ca, err := os.ReadFile(f.ca)
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		must(t, err)
+		return string(b)
+	}
+	c, err := realproc.MTLSClient(2*time.Second, read(f.ca), read(f.cert), read(f.key))
 	must(t, err)
-	pool.AppendCertsFromPEM(ca)
-	pair, err := tls.LoadX509KeyPair(f.cert, f.key)
-	must(t, err)
-	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}}}
+	return c
 }
 
 // waitKeys waits until a serializable read on endpoint counts want keys under

@@ -165,7 +165,7 @@ func TestMemberRefusesForeignData(t *testing.T) {
 		"--initial-advertise-peer-urls=" + fpeer, "--initial-cluster=etcd-2=" + fpeer, "--initial-cluster-token=other"}, nil)
 	var fml memberList
 	eventually(t, 20*time.Second, "foreign etcd up", func() (err error) { fml, err = e.memberList(fc); return err })
-	require.NoError(t, e.kv.put(fc, "foreign", "yes"))
+	require.NoError(t, e.kv.Put(fc, "foreign", []byte("yes")))
 	foreign.stop(t)
 
 	ms := e.loopbackMembers(3)
@@ -190,7 +190,7 @@ func TestMemberRefusesForeignData(t *testing.T) {
 	assert.NotContains(t, p.out.String(), "exec=etcd", "etcd must not run on foreign data")
 	assert.Equal(t, sum, dirSum(t, target), "foreign data dir must be unchanged")
 
-	require.NoError(t, e.kv.put(ms[0].ClientURL, "still", "serving"))
+	require.NoError(t, e.kv.Put(ms[0].ClientURL, "still", []byte("serving")))
 	e.waitHealthy(t, ms[0], ms[1])
 	t.Logf("foreign data: etcd-2 refused in %s with status %d (%s), data dir checksum unchanged, etcd-0/etcd-1 kept serving",
 		time.Since(began).Round(time.Millisecond), code, line)
@@ -292,7 +292,7 @@ func TestMemberQuotaAlarmAndReclaim(t *testing.T) {
 	var err error
 	writes := 0
 	for ; writes < 2000; writes++ {
-		if err = e.kv.put(ms[0].ClientURL, fmt.Sprintf("quota/%02d", writes%20), value); err != nil {
+		if err = e.kv.Put(ms[0].ClientURL, fmt.Sprintf("quota/%02d", writes%20), []byte(value)); err != nil {
 			break
 		}
 	}
@@ -312,7 +312,7 @@ func TestMemberQuotaAlarmAndReclaim(t *testing.T) {
 		r.waitLog(t, `reclaim=defragmented member=`+m.Name, time.Second)
 		r.waitLog(t, `health=ok member=`+m.Name, time.Second)
 	}
-	require.NoError(t, e.kv.put(ms[0].ClientURL, "after-reclaim", "ok"), "writes work again")
+	require.NoError(t, e.kv.Put(ms[0].ClientURL, "after-reclaim", []byte("ok")), "writes work again")
 	alarms, _ = e.ctl("--endpoints="+ms[0].ClientURL, "alarm", "list")
 	assert.NotContains(t, alarms, "NOSPACE")
 	t.Logf("quota %d bytes: NOSPACE after %d writes of 16 KiB; health reported %q; reclaim compacted, defragmented 3 members, disarmed; writes accepted again; %s",

@@ -1,7 +1,6 @@
 package member
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/pki"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,16 +40,10 @@ func secretVolume(t *testing.T, dir string, files map[string]string) {
 // tlsProbe dials addr presenting certPEM (always, as an attacker would) and
 // trusting rootsPEM; it returns the certificate the member served.
 func tlsProbe(addr, rootsPEM, certPEM, keyPEM string) (*x509.Certificate, error) {
-	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+	c, err := realproc.MTLSClient(5*time.Second, rootsPEM, certPEM, keyPEM)
 	if err != nil {
 		return nil, err
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM([]byte(rootsPEM))
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		RootCAs: roots, ServerName: "localhost",
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil },
-	}}}
 	resp, err := c.Get(addr + "/version")
 	if err != nil {
 		return nil, err
@@ -89,8 +83,8 @@ func TestRealEtcdTLSRotationRunbook(t *testing.T) {
 	useClient := func(b pki.EtcdBundle) *http.Client {
 		secretVolume(t, controller, b.ClientFiles())
 		e.tls = &tlsFiles{ca: filepath.Join(controller, "ca.crt"), cert: filepath.Join(controller, "client.crt"), key: filepath.Join(controller, "client.key")}
-		e.kv = &kvClient{c: e.tls.httpClient(t)}
-		return e.kv.c
+		e.kv = kvClient{realproc.Gateway{Client: e.tls.httpClient(t)}}
+		return e.kv.Client
 	}
 	g1 := bundle(1, 0)
 	// The cluster starts on certificates dated a week ago, renewed below.

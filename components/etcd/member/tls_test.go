@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,7 +59,7 @@ func (e *testEnv) makeTLS(t *testing.T) {
 	write(f.cert, "CERTIFICATE", der, 0o644)
 	write(f.key, "EC PRIVATE KEY", keyDER, 0o600)
 	e.tls = f
-	e.kv = &kvClient{c: f.httpClient(t)}
+	e.kv = kvClient{realproc.Gateway{Client: f.httpClient(t)}}
 }
 
 // TestMemberTLS: with TLS on, the same settings serve https with client-cert auth on client and
@@ -77,11 +78,13 @@ func TestMemberTLS(t *testing.T) {
 	e.kv.putMany(t, ms[0].ClientURL, "key/", 200)
 
 	// Without a client certificate the member refuses the connection.
-	anon := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: e.tls.httpClient(t).Transport.(*http.Transport).TLSClientConfig.Clone()}}
-	anon.Transport.(*http.Transport).TLSClientConfig.Certificates = nil
-	_, err := (&kvClient{c: anon}).call(ms[0].ClientURL, "/v3/kv/range", map[string]string{"key": b64("key/0000")})
+	ca, err := os.ReadFile(e.tls.ca)
+	require.NoError(t, err)
+	anon, err := realproc.MTLSClient(2*time.Second, string(ca), "", "")
+	require.NoError(t, err)
+	_, err = realproc.Gateway{Client: anon}.Range(ms[0].ClientURL, "key/0000")
 	require.Error(t, err, "client-cert auth must reject a client without certificate")
-	plain := (&kvClient{c: &http.Client{Timeout: 2 * time.Second}}).put("http"+ms[0].ClientURL[len("https"):], "k", "v")
+	plain := realproc.Gateway{Client: &http.Client{Timeout: 2 * time.Second}}.Put("http"+ms[0].ClientURL[len("https"):], "k", []byte("v"))
 	require.Error(t, plain, "no plain http on the client URL")
 
 	began = time.Now()
