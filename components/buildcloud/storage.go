@@ -364,10 +364,10 @@ func (bc *BuildCloud) s3Storage(ctx *pulumi.Context) (*storageResult, error) {
 	bc.BucketName, bc.BucketArn = bucketName, bucketArn
 
 	oidc := nonEmpty(bc.wiring.OIDCProviderArn, "anka:cluster.oidcProviderArn", "must be set for anka:registry.storage s3 (the Registry reaches S3 through an IRSA role), and the cluster gave none")
-	role, err := iam.NewRole(ctx, bc.name+"-registry", &iam.RoleArgs{
-		Description:      pulumi.Sprintf("Anka Registry %s/%s: its S3 bucket only", a.Namespace, bc.registryServiceAccount()),
-		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc, a.Namespace, bc.registryServiceAccount()),
-		Tags:             bc.awsTags("registry"),
+	role, err := irsa.NewRole(ctx, bc.name+"-registry", irsa.Role{
+		ProviderArn: oidc, Namespace: a.Namespace, ServiceAccount: bc.registryServiceAccount(),
+		Description: pulumi.Sprintf("Anka Registry %s/%s: its S3 bucket only", a.Namespace, bc.registryServiceAccount()),
+		Tags:        bc.awsTags("registry"),
 	}, parent)
 	if err != nil {
 		return nil, err

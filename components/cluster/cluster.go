@@ -422,9 +422,8 @@ func (c *Cluster) createEKS(ctx *pulumi.Context, name string, args Args, w Wirin
 
 func (c *Cluster) loadBalancerController(ctx *pulumi.Context, name string, args Args, vpcID pulumi.StringInput, oidcArn pulumi.StringOutput, tags pulumi.StringMap) error {
 	parent := pulumi.Parent(c)
-	role, err := iam.NewRole(ctx, name+"-alb-controller", &iam.RoleArgs{
-		AssumeRolePolicy: irsa.TrustPolicyOutput(oidcArn, SystemNamespace, ALBServiceAccount),
-		Tags:             tags,
+	role, err := irsa.NewRole(ctx, name+"-alb-controller", irsa.Role{
+		ProviderArn: oidcArn, Namespace: SystemNamespace, ServiceAccount: ALBServiceAccount, Tags: tags,
 	}, parent)
 	if err != nil {
 		return err
@@ -547,9 +546,8 @@ var NodePolicies = []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegi
 // serviceAccountRole is an IRSA role only kube-system/<serviceAccount> can
 // assume, holding one AWS managed policy; both named name.
 func serviceAccountRole(ctx *pulumi.Context, name string, oidc *iam.OpenIdConnectProvider, serviceAccount, policyArn string, tags pulumi.StringMap, parent pulumi.ResourceOption) (*iam.Role, *iam.RolePolicyAttachment, error) {
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		AssumeRolePolicy: irsa.TrustPolicyOutput(oidc.Arn, SystemNamespace, serviceAccount),
-		Tags:             tags,
+	role, err := irsa.NewRole(ctx, name, irsa.Role{
+		ProviderArn: oidc.Arn, Namespace: SystemNamespace, ServiceAccount: serviceAccount, Tags: tags,
 	}, parent)
 	if err != nil {
 		return nil, nil, err

@@ -71,9 +71,8 @@ func (e *Etcd) backup(ctx *pulumi.Context, name string, args Args, w Wiring, s m
 	}
 	e.BackupBucket = bucketName
 
-	role, err := iam.NewRole(ctx, name+"-backup", &iam.RoleArgs{
-		AssumeRolePolicy: irsa.TrustPolicyOutput(w.OIDCProviderArn, args.Namespace, backupServiceAccount),
-		Tags:             tags,
+	role, err := irsa.NewRole(ctx, name+"-backup", irsa.Role{
+		ProviderArn: w.OIDCProviderArn, Namespace: args.Namespace, ServiceAccount: backupServiceAccount, Tags: tags,
 	}, parent)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -44,4 +45,26 @@ func TrustPolicyOutput(providerArn pulumi.StringInput, namespace, serviceAccount
 	return providerArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
 		return TrustPolicy(arn, namespace, serviceAccount)
 	}).(pulumi.StringOutput)
+}
+
+// Role says whose role NewRole creates.
+type Role struct {
+	// ProviderArn is the cluster's OIDC provider.
+	ProviderArn pulumi.StringInput
+	// Namespace and ServiceAccount name the one service account that may
+	// assume the role.
+	Namespace, ServiceAccount string
+	// Description is optional.
+	Description pulumi.StringInput
+	Tags        pulumi.StringMapInput
+}
+
+// NewRole creates the IAM role only r.Namespace/r.ServiceAccount can assume;
+// the caller attaches what it may do.
+func NewRole(ctx *pulumi.Context, name string, r Role, opts ...pulumi.ResourceOption) (*iam.Role, error) {
+	return iam.NewRole(ctx, name, &iam.RoleArgs{
+		Description:      r.Description,
+		AssumeRolePolicy: TrustPolicyOutput(r.ProviderArn, r.Namespace, r.ServiceAccount),
+		Tags:             r.Tags,
+	}, opts...)
 }
