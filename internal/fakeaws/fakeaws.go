@@ -6,18 +6,14 @@ package fakeaws
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -27,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/testca"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -52,8 +49,7 @@ type FakeAWS struct {
 	// The credentials STS hands out.
 	AccessKeyID, SecretAccessKey, SessionToken string
 
-	ca      *x509.Certificate
-	caKey   *ecdsa.PrivateKey
+	ca      *testca.CA
 	s3      http.Handler
 	inner   *http.Server
 	proxy   *http.Server
@@ -79,23 +75,15 @@ func New(dir, listen, region, bucket, roleARN string, acceptToken func(token str
 		AccessKeyID: "ASIAANKATESTIRSA0001", SecretAccessKey: "anka-test-secret-" + randHex(8),
 		SessionToken: "anka-test-session-" + randHex(16), leafs: map[string]*tls.Certificate{}}
 
+	now := time.Now()
 	var err error
-	if f.caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+	if f.ca, err = testca.NewFrom(&x509.Certificate{
+		Subject: pkix.Name{CommonName: "anka-etcd-backup test CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+	}); err != nil {
 		return nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "anka-etcd-backup test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &f.caKey.PublicKey, f.caKey)
-	if err != nil {
-		return nil, err
-	}
-	if f.ca, err = x509.ParseCertificate(der); err != nil {
-		return nil, err
-	}
-	f.CAPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	f.CAPEM = f.ca.CertPEM
 	f.CAFile = filepath.Join(dir, "fake-aws-ca.pem")
 	if err := os.WriteFile(f.CAFile, []byte(f.CAPEM), 0o600); err != nil {
 		return nil, err
@@ -204,26 +192,17 @@ func (f *FakeAWS) leaf(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if c, ok := f.leafs[name]; ok {
 		return c, nil
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+	leaf, err := f.ca.Issue(&x509.Certificate{
+		Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, f.ca, &key.PublicKey, f.caKey)
+	})
 	if err != nil {
 		return nil, err
 	}
-	c := &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	f.leafs[name] = c
-	return c, nil
+	c := leaf.TLS()
+	f.leafs[name] = &c
+	return &c, nil
 }
 
 // serveAWS answers the requests that came through a tunnel, by Host.

@@ -1,21 +1,19 @@
 package integration
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/testca"
 )
 
 // Secrets are what a user sets with `pulumi config set --secret` and the
@@ -143,53 +141,30 @@ func (s *Secrets) newPKI(hosts []string) error {
 		names = []string{"anka.local.test"}
 	}
 	now := time.Now().Add(-time.Hour).Truncate(time.Hour)
-	serial := func() *big.Int {
-		n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-		return n
-	}
-	encKey := func(k *ecdsa.PrivateKey) (string, error) {
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), err
-	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testca.NewFrom(&x509.Certificate{
+		Subject: pkix.Name{CommonName: "anka-local edge CA"}, NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
+		MaxPathLenZero: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+	})
 	if err != nil {
 		return err
 	}
-	ca := &x509.Certificate{
-		SerialNumber: serial(), Subject: pkix.Name{CommonName: "anka-local edge CA"},
-		NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	leaf := func(cn string, dns []string, usage x509.ExtKeyUsage) (string, string, error) {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return "", "", err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: serial(), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
-			NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
+	leaf := func(cn string, dns []string, usage x509.ExtKeyUsage) (*testca.KeyPair, error) {
+		return ca.Issue(&x509.Certificate{
+			Subject: pkix.Name{CommonName: cn}, DNSNames: dns, NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			return "", "", err
-		}
-		key, err := encKey(k)
-		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), key, err
+		})
+	}
+	server, err := leaf(names[0], names, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return err
+	}
+	client, err := leaf("anka-local-admin", nil, x509.ExtKeyUsageClientAuth)
+	if err != nil {
+		return err
 	}
 	s.Hosts = slices.Clone(hosts)
-	s.EdgeCA = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
-	if s.EdgeCAKey, err = encKey(caKey); err != nil {
-		return err
-	}
-	if s.EdgeCert, s.EdgeKey, err = leaf(names[0], names, x509.ExtKeyUsageServerAuth); err != nil {
-		return err
-	}
-	s.ClientCert, s.ClientKey, err = leaf("anka-local-admin", nil, x509.ExtKeyUsageClientAuth)
-	return err
+	s.EdgeCA, s.EdgeCAKey = ca.CertPEM, ca.KeyPEM
+	s.EdgeCert, s.EdgeKey = server.CertPEM, server.KeyPEM
+	s.ClientCert, s.ClientKey = client.CertPEM, client.KeyPEM
+	return nil
 }

@@ -1,14 +1,9 @@
 package member
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/testca"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,37 +23,23 @@ func (e *testEnv) makeTLS(t *testing.T) {
 	t.Helper()
 	dir := filepath.Join(e.root, "tls")
 	require.NoError(t, os.MkdirAll(dir, 0o700))
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	ca, err := testca.NewFrom(&x509.Certificate{
+		Subject: pkix.Name{CommonName: "anka-etcd-test-ca"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	})
 	require.NoError(t, err)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "anka-etcd-test-ca"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	ca, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "etcd"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+	cert, err := ca.Issue(&x509.Certificate{
+		Subject: pkix.Name{CommonName: "etcd"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	})
 	require.NoError(t, err)
 	f := &tlsFiles{ca: filepath.Join(dir, "ca.crt"), cert: filepath.Join(dir, "etcd.crt"), key: filepath.Join(dir, "etcd.key")}
-	write := func(path, typ string, b []byte, mode os.FileMode) {
-		require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), mode))
-	}
-	write(f.ca, "CERTIFICATE", caDER, 0o644)
-	write(f.cert, "CERTIFICATE", der, 0o644)
-	write(f.key, "EC PRIVATE KEY", keyDER, 0o600)
+	require.NoError(t, os.WriteFile(f.ca, []byte(ca.CertPEM), 0o644))
+	require.NoError(t, os.WriteFile(f.cert, []byte(cert.CertPEM), 0o644))
+	require.NoError(t, os.WriteFile(f.key, []byte(cert.KeyPEM), 0o600))
 	e.tls = f
 	e.kv = kvClient{realproc.Gateway{Client: f.httpClient(t)}}
 }

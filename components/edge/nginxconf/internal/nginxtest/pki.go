@@ -14,13 +14,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/testca"
 )
 
 // PKI is a test CA with a server certificate and three client certificates:
@@ -37,7 +38,7 @@ type PKI struct {
 
 	ValidLeaf *x509.Certificate
 
-	ca *signer // the trusted client CA, for Chain and WriteCRL
+	ca *testca.CA // the trusted client CA, for Chain and WriteCRL
 }
 
 // ServerKeyECDSA and ServerKeyRSA are the server key types NewPKI makes.
@@ -50,11 +51,6 @@ const (
 // ($ssl_client_s_dn, RFC 2253).
 const ValidSubject = "CN=anka-node-1,OU=builders,O=Anka Test"
 
-type signer struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
 // NewPKI writes the CA and server files into dir. serverNames become DNS
 // SANs of the server certificate, next to 127.0.0.1 and localhost. The
 // server key is ECDSA P-256 unless serverKey is ServerKeyRSA: only an RSA
@@ -65,11 +61,18 @@ func NewPKI(dir string, serverNames []string, serverKey string) (*PKI, error) {
 		return nil, err
 	}
 	now := time.Now()
-	ca, err := newCA("Anka Test Client CA", now)
+	newCA := func(cn string) (*testca.CA, error) {
+		return testca.NewFrom(&x509.Certificate{
+			Subject:   pkix.Name{CommonName: cn, Organization: []string{"Anka Test"}},
+			NotBefore: now.Add(-72 * time.Hour),
+			NotAfter:  now.Add(72 * time.Hour),
+		})
+	}
+	ca, err := newCA("Anka Test Client CA")
 	if err != nil {
 		return nil, err
 	}
-	other, err := newCA("Some Other CA", now)
+	other, err := newCA("Some Other CA")
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func NewPKI(dir string, serverNames []string, serverKey string) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	server, err := issueWithKey(ca, key, &x509.Certificate{
+	server, err := ca.IssueWithKey(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: "anka-edge"},
 		DNSNames:    append([]string{"localhost"}, serverNames...),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
@@ -94,18 +97,9 @@ func NewPKI(dir string, serverNames []string, serverKey string) (*PKI, error) {
 		NotAfter:    now.Add(24 * time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	})
+	}, key)
 	if err != nil {
 		return nil, err
-	}
-	clientTemplate := func(cn string, notBefore, notAfter time.Time) *x509.Certificate {
-		return &x509.Certificate{
-			Subject:     pkix.Name{CommonName: cn, OrganizationalUnit: []string{"builders"}, Organization: []string{"Anka Test"}},
-			NotBefore:   notBefore,
-			NotAfter:    notAfter,
-			KeyUsage:    x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}
 	}
 	p := &PKI{
 		CAFile:         filepath.Join(dir, "client-ca.crt"),
@@ -114,80 +108,32 @@ func NewPKI(dir string, serverNames []string, serverKey string) (*PKI, error) {
 		CAPool:         x509.NewCertPool(),
 		ca:             ca,
 	}
-	p.CAPool.AddCert(ca.cert)
+	p.CAPool.AddCert(ca.Cert)
 
-	if p.Valid, p.ValidLeaf, err = clientCert(ca, clientTemplate("anka-node-1", now.Add(-time.Hour), now.Add(24*time.Hour))); err != nil {
+	if p.Valid, err = clientCert(ca, "anka-node-1", now.Add(-time.Hour), now.Add(24*time.Hour)); err != nil {
 		return nil, err
 	}
-	if p.OtherCA, _, err = clientCert(other, clientTemplate("anka-node-1", now.Add(-time.Hour), now.Add(24*time.Hour))); err != nil {
+	p.ValidLeaf = p.Valid.Leaf
+	if p.OtherCA, err = clientCert(other, "anka-node-1", now.Add(-time.Hour), now.Add(24*time.Hour)); err != nil {
 		return nil, err
 	}
-	if p.Expired, _, err = clientCert(ca, clientTemplate("anka-node-1", now.Add(-48*time.Hour), now.Add(-24*time.Hour))); err != nil {
+	if p.Expired, err = clientCert(ca, "anka-node-1", now.Add(-48*time.Hour), now.Add(-24*time.Hour)); err != nil {
 		return nil, err
 	}
 
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
 	for _, f := range []struct {
-		path, typ string
-		der       []byte
+		path, pem string
 		mode      os.FileMode
 	}{
-		{p.CAFile, "CERTIFICATE", ca.cert.Raw, 0o644},
-		{p.ServerCertFile, "CERTIFICATE", server.Raw, 0o644},
-		{p.ServerKeyFile, "PRIVATE KEY", keyDER, 0o600},
+		{p.CAFile, ca.CertPEM, 0o644},
+		{p.ServerCertFile, server.CertPEM, 0o644},
+		{p.ServerKeyFile, server.KeyPEM, 0o600},
 	} {
-		data := pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der})
-		if err := os.WriteFile(f.path, data, f.mode); err != nil {
+		if err := os.WriteFile(f.path, []byte(f.pem), f.mode); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
-}
-
-func newCA(cn string, now time.Time) (*signer, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"Anka Test"}},
-		NotBefore:             now.Add(-72 * time.Hour),
-		NotAfter:              now.Add(72 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("create CA %q: %w", cn, err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	return &signer{cert: cert, key: key}, nil
-}
-
-func issue(ca *signer, tmpl *x509.Certificate) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := issueWithKey(ca, key, tmpl)
-	return cert, key, err
-}
-
-func issueWithKey(ca *signer, key crypto.Signer, tmpl *x509.Certificate) (*x509.Certificate, error) {
-	tmpl.SerialNumber = serial()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		return nil, fmt.Errorf("issue %q: %w", tmpl.Subject.CommonName, err)
-	}
-	return x509.ParseCertificate(der)
 }
 
 // Chain returns a valid client certificate issued through n intermediate
@@ -199,68 +145,51 @@ func (p *PKI) Chain(n int) (tls.Certificate, error) {
 	issuer := p.ca
 	var intermediates [][]byte
 	for i := range n {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return tls.Certificate{}, err
-		}
-		cert, err := issueWithKey(issuer, key, &x509.Certificate{
-			Subject:               pkix.Name{CommonName: fmt.Sprintf("Anka Test Intermediate %d", i+1), Organization: []string{"Anka Test"}},
-			NotBefore:             now.Add(-time.Hour),
-			NotAfter:              now.Add(24 * time.Hour),
-			IsCA:                  true,
-			BasicConstraintsValid: true,
-			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		next, err := issuer.Intermediate(&x509.Certificate{
+			Subject:   pkix.Name{CommonName: fmt.Sprintf("Anka Test Intermediate %d", i+1), Organization: []string{"Anka Test"}},
+			NotBefore: now.Add(-time.Hour),
+			NotAfter:  now.Add(24 * time.Hour),
 		})
 		if err != nil {
 			return tls.Certificate{}, err
 		}
-		intermediates = append([][]byte{cert.Raw}, intermediates...)
-		issuer = &signer{cert: cert, key: key}
+		intermediates = append([][]byte{next.Cert.Raw}, intermediates...)
+		issuer = next
 	}
-	leaf, key, err := issue(issuer, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "anka-node-chained", OrganizationalUnit: []string{"builders"}, Organization: []string{"Anka Test"}},
-		NotBefore:   now.Add(-time.Hour),
-		NotAfter:    now.Add(24 * time.Hour),
+	c, err := clientCert(issuer, "anka-node-chained", now.Add(-time.Hour), now.Add(24*time.Hour))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	c.Certificate = append(c.Certificate, intermediates...)
+	return c, nil
+}
+
+// WriteCRL writes a PEM CRL of the trusted CA to path, issued two hours ago
+// and valid until nextUpdate, revoking the given certificates.
+func (p *PKI) WriteCRL(path string, nextUpdate time.Time, revoked ...*x509.Certificate) error {
+	var serials []*big.Int
+	for _, c := range revoked {
+		serials = append(serials, c.SerialNumber)
+	}
+	crl, err := p.ca.CRL(nil, time.Now().Add(-2*time.Hour), nextUpdate, serials...)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(crl.PEM), 0o644)
+}
+
+// clientCert is a client certificate for cn in the builders' OU, the shape
+// of subject ValidSubject names.
+func clientCert(ca *testca.CA, cn string, notBefore, notAfter time.Time) (tls.Certificate, error) {
+	leaf, err := ca.Issue(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: cn, OrganizationalUnit: []string{"builders"}, Organization: []string{"Anka Test"}},
+		NotBefore:   notBefore,
+		NotAfter:    notAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: append([][]byte{leaf.Raw}, intermediates...), PrivateKey: key, Leaf: leaf}, nil
-}
-
-// WriteCRL writes a PEM CRL of the trusted CA to path, issued an hour ago
-// and valid until nextUpdate, revoking the given certificates.
-func (p *PKI) WriteCRL(path string, nextUpdate time.Time, revoked ...*x509.Certificate) error {
-	var entries []x509.RevocationListEntry
-	for _, c := range revoked {
-		entries = append(entries, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
-	}
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number:                    serial(),
-		ThisUpdate:                time.Now().Add(-2 * time.Hour),
-		NextUpdate:                nextUpdate,
-		RevokedCertificateEntries: entries,
-	}, p.ca.cert, p.ca.key)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644)
-}
-
-func clientCert(ca *signer, tmpl *x509.Certificate) (tls.Certificate, *x509.Certificate, error) {
-	cert, key, err := issue(ca, tmpl)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	return tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}, cert, nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		panic(err)
-	}
-	return n
+	return leaf.TLS(), nil
 }
