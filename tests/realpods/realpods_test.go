@@ -395,8 +395,29 @@ func (e *realEnv) waitEtcdPod(t *testing.T, pod, oldUID string) {
 		return false, pod + " not recreated yet", nil
 	})
 	if err != nil {
-		t.Log(e.kube.KubectlOutput(e.ctx, "-n", e.cfg.Namespace, "logs", pod, "-c", "etcd", "--tail", "40"))
+		e.logEtcdState(t)
 		t.Fatal(err)
+	}
+}
+
+// logEtcdState logs what a failed etcd scenario needs to be understood
+// afterwards: every member's log (the current and the previous container:
+// member.sh's decisions and etcd's own reasons, e.g. a refused member add)
+// and the cluster as the other members see it. The later scenarios replace
+// these pods, and their logs with them.
+func (e *realEnv) logEtcdState(t *testing.T) {
+	t.Helper()
+	ns := e.cfg.Namespace
+	t.Log(e.kube.KubectlOutput(e.ctx, "-n", ns, "get", "pods", "-o", "wide"))
+	for i := 0; i < 3; i++ {
+		pod := fmt.Sprintf("etcd-%d", i)
+		for _, which := range []string{"--previous=false", "--previous=true"} {
+			t.Logf("%s %s:\n%s", pod, which, e.kube.KubectlOutput(e.ctx, "-n", ns, "logs", pod, "-c", "etcd", which, "--tail", "150"))
+		}
+		for _, args := range [][]string{{"member", "list", "-w", "table"}, {"endpoint", "status", "--cluster", "-w", "table"}} {
+			out, err := e.etcdctl(pod, append([]string{"--endpoints", "https://127.0.0.1:2379"}, args...)...)
+			t.Logf("%s etcdctl %v: %s %v", pod, args, out, err)
+		}
 	}
 }
 
@@ -430,6 +451,7 @@ func (e *realEnv) checkEtcdAfter(t *testing.T, pod string, sameID bool) {
 		return voters == e.cfg.EtcdReplicas && len(m.Members) == e.cfg.EtcdReplicas, fmt.Sprintf("%+v", m.Members), nil
 	})
 	if err != nil {
+		e.logEtcdState(t)
 		t.Fatal(err)
 	}
 	if m.Header.ClusterID != e.clusterID {
