@@ -1,7 +1,8 @@
 // Package realproc runs the real programs of the tests on loopback: free
 // ports, a process that is killed when the test ends and whose log's tail
-// is printed when the test failed, and etcd and etcdctl (from the directory
-// realtool.EtcdBinDir finds).
+// is printed when the test failed, etcd and etcdctl (from the directory
+// realtool.EtcdBinDir finds), and the clients that talk to a member over
+// HTTPS: etcd's JSON gateway and an mTLS client (gateway.go).
 //
 // It is test support: only tests and the test harnesses import it
 // (tests/integration with its cmd/localup, the edge's nginxtest with its

@@ -1,8 +1,9 @@
 // Package harness is the one Pulumi mock used by every component and stack
 // test. It records each registered resource with the options the engine
 // receives (protect, retainOnDelete, dependsOn, provider, customTimeouts),
-// fakes only the
-// outputs the program reads, and renders the golden snapshot format.
+// fakes only the outputs the program reads, and renders the golden snapshot
+// format. It also holds the one assertion on the config keys an error names
+// (AssertKeys).
 package harness
 
 import (

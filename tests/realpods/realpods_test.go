@@ -409,7 +409,7 @@ func (e *realEnv) logEtcdState(t *testing.T) {
 	t.Helper()
 	ns := e.cfg.Namespace
 	t.Log(e.kube.KubectlOutput(e.ctx, "-n", ns, "get", "pods", "-o", "wide"))
-	for i := 0; i < 3; i++ {
+	for i := range e.cfg.EtcdReplicas {
 		pod := fmt.Sprintf("etcd-%d", i)
 		for _, which := range []string{"--previous=false", "--previous=true"} {
 			t.Logf("%s %s:\n%s", pod, which, e.kube.KubectlOutput(e.ctx, "-n", ns, "logs", pod, "-c", "etcd", which, "--tail", "150"))
