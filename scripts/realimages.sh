@@ -14,7 +14,8 @@
 #   anka.local/awscli:<deb version>   Debian's awscli (Python) + busybox: the backup's aws CLI at /usr/local/bin/aws
 #
 # Pulumi.local.yaml names exactly these. Cached under $CACHE/images-<key>/ (key: the inputs' versions and the
-# stand-in's source hash), so a second run rebuilds nothing.
+# hash of the stand-in's Go sources, this module's packages it imports included), so a second run rebuilds
+# nothing.
 #
 # usage: scripts/realimages.sh build    build what is missing, print "<ref> <tarball>" per image
 #        scripts/realimages.sh list     print the refs
@@ -164,10 +165,16 @@ awscli_closure() {
 # LAYOUT: bump it when a change here changes what goes into an image, so that cached images are rebuilt.
 LAYOUT=3
 
+# standin_sources: the Go files the standin is built from, this module's packages it imports
+# included (internal/realproc), so that a change to any of them rebuilds its images.
+standin_sources() {
+  (cd "$ROOT" && go list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{end}}' ./tests/integration/cmd/standin)
+}
+
 key() { # the cache key of kind: what goes in, and how this script lays it out
   local layout=l$LAYOUT
   case $1 in
-    pause|standin) echo "$(sha256sum "$ROOT/tests/integration/cmd/standin/main.go" | cut -c1-12)-$layout" ;;
+    pause|standin) echo "$(standin_sources | xargs cat | sha256sum | cut -c1-12)-$layout" ;;
     etcd) echo "$ETCD_VERSION-$layout" ;;
     busybox) echo "$(deb_version busybox-static)-$layout" ;;
     nginx) echo "$(deb_version nginx-light)-$layout" ;;

@@ -130,21 +130,15 @@ func TestClusterAccessEntryErrorsNameTheStackFileKey(t *testing.T) {
 func TestClusterKubeconfigOutputCarriesRegion(t *testing.T) {
 	cfg, secretKeys := stackConfig(t, "dev", nil)
 	rec := harness.NewRecorder()
-	exported := make(chan string, 1)
-	require.NoError(t, harness.Run(t, "dev", cfg, secretKeys, rec, func(ctx *pulumi.Context) error {
-		st, err := newStack(ctx)
-		if err != nil {
-			return err
-		}
-		kc, ok := st.Outputs.Map()[stacks.OutputKubeconfig].(pulumi.StringOutput)
-		if !ok {
-			t.Errorf("output %s is not a string output", stacks.OutputKubeconfig)
-			return nil
-		}
-		pulumi.Unsecret(kc).ApplyT(func(s string) string { exported <- s; return s })
-		return nil
+	var st *stacks.Stack
+	require.NoError(t, harness.Run(t, "dev", cfg, secretKeys, rec, func(ctx *pulumi.Context) (err error) {
+		st, err = newStack(ctx)
+		return err
 	}))
-	out := <-exported
+	kc, ok := st.Outputs.Map()[stacks.OutputKubeconfig].(pulumi.StringOutput)
+	require.True(t, ok, "output %s is not a string output", stacks.OutputKubeconfig)
+	v, _ := harness.MustAwait(t, kc)
+	out := v.(string)
 	want := `"get-token","--cluster-name","anka-dev","--region","us-east-1"`
 	assert.Contains(t, out, want, "exported kubeconfig")
 	p := rec.Get(t, "pulumi:providers:kubernetes", "cluster-k8s")

@@ -87,14 +87,16 @@ func runConfig(t testing.TB, stack string, cfg map[string]string, secretKeys []s
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				value, known, secret := await(out)
+				// Awaited inside the program, as `pulumi up` resolves its
+				// exports; an output the mock leaves unknown is "[unknown]".
+				value, known, secret := harness.Await(out)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
-				case secret:
-					run.outputs[name] = harness.SecretPlaceholder
 				case !known:
 					run.outputs[name] = "[unknown]"
+				case secret:
+					run.outputs[name] = harness.SecretPlaceholder
 				default:
 					run.outputs[name] = value
 				}
@@ -123,19 +125,6 @@ func newStack(ctx *pulumi.Context) (*stacks.Stack, error) {
 	}
 	st.Outputs.Export(ctx)
 	return st, nil
-}
-
-// await resolves an output inside the running program; an output that
-// stays unknown (the mock did not provide it) gives known=false.
-func await(out pulumi.Output) (value any, known, secret bool) {
-	ch := make(chan any, 1)
-	out.ApplyT(func(v any) any { ch <- v; return nil })
-	select {
-	case v := <-ch:
-		return v, true, pulumi.IsSecret(out)
-	case <-time.After(5 * time.Second):
-		return nil, false, false
-	}
 }
 
 // injectEdgePKI stands in for the PEM secrets an nlb-mtls stack gets with

@@ -318,14 +318,9 @@ func TestBuildCloudTopologies(t *testing.T) {
 func TestBuildCloudOutputs(t *testing.T) {
 	_, bc := deploy(t, wired(EnvDev))
 	type outs struct{ ns, ctrl, reg, ctrlURL, regURL, ext, mode, fs, bucket string }
-	got := make(chan outs, 1)
-	pulumi.All(bc.Namespace, bc.ControllerService, bc.RegistryService, bc.ControllerURL, bc.RegistryURL, bc.RegistryExternalURL, bc.StorageMode, bc.FileSystemID, bc.BucketName).
-		ApplyT(func(v []any) int {
-			s := func(i int) string { return v[i].(string) }
-			got <- outs{s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7), s(8)}
-			return 0
-		})
-	o := <-got
+	v, _ := harness.MustAwait(t, pulumi.All(bc.Namespace, bc.ControllerService, bc.RegistryService, bc.ControllerURL, bc.RegistryURL, bc.RegistryExternalURL, bc.StorageMode, bc.FileSystemID, bc.BucketName))
+	s := func(i int) string { return v.([]any)[i].(string) }
+	o := outs{s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7), s(8)}
 	assert.Equal(t, outs{
 		ns: "anka", ctrl: "bc-controller", reg: "bc-registry",
 		ctrlURL: "http://bc-controller.anka.svc.cluster.local:80",
@@ -804,22 +799,17 @@ func TestBuildCloudS3Storage(t *testing.T) {
 	_, emptyDir := obj(vols[0])["emptyDir"]
 	assert.True(t, emptyDir, "scratch space only, no claim")
 
-	assert.Equal(t, "s3", await(t, bc.StorageMode))
-}
-
-// await resolves a string output of the finished program.
-func await(t *testing.T, out pulumi.StringOutput) string {
-	t.Helper()
-	got := make(chan string, 1)
-	out.ApplyT(func(v string) int { got <- v; return 0 })
-	return <-got
+	mode, _ := harness.MustAwait(t, bc.StorageMode)
+	assert.Equal(t, "s3", mode)
 }
 
 // s3Names are the bucket's name and ARN and the Registry role's ARN, as the
 // component outputs them.
 func s3Names(t *testing.T, bc *BuildCloud) (bucketName, bucketArn, roleArn string) {
 	t.Helper()
-	return await(t, bc.BucketName), await(t, bc.BucketArn), await(t, bc.RegistryRoleArn)
+	v, _ := harness.MustAwait(t, pulumi.All(bc.BucketName, bc.BucketArn, bc.RegistryRoleArn))
+	names := v.([]any)
+	return names[0].(string), names[1].(string), names[2].(string)
 }
 
 func intPtr(i int) *int { return &i }

@@ -89,16 +89,13 @@ func TestClusterValidation(t *testing.T) {
 func TestClusterExistingFromStackReference(t *testing.T) {
 	rec := harness.NewRecorder()
 	rec.StackOutputs["acme/eks/prod"] = map[string]any{StackRefKubeconfigOutput: "apiVersion: v1\nkind: Config\n"}
-	var kubeconfig string
-	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		c, err := New(ctx, "cluster", Args{Mode: ModeExisting, Name: "shared", StackRef: "acme/eks/prod"}, Wiring{})
-		if err != nil {
-			return err
-		}
-		c.Kubeconfig.ApplyT(func(k string) string { kubeconfig = k; return k })
-		return nil
+	var c *Cluster
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) (err error) {
+		c, err = New(ctx, "cluster", Args{Mode: ModeExisting, Name: "shared", StackRef: "acme/eks/prod"}, Wiring{})
+		return err
 	})
 	require.NoError(t, err)
+	kubeconfig, _ := harness.MustAwait(t, c.Kubeconfig)
 	ref := rec.Get(t, "pulumi:pulumi:StackReference", "cluster-stack-ref")
 	assert.Equal(t, "cluster", ref.ParentName(), "the StackReference is the component's child")
 	assert.Equal(t, "apiVersion: v1\nkind: Config\n", kubeconfig)

@@ -34,19 +34,14 @@ func execArgs(t *testing.T, kubeconfig string) []string {
 // pulumi/pulumi-eks#1038), and stays a secret.
 func TestClusterKubeconfigNamesItsRegion(t *testing.T) {
 	rec := harness.NewRecorder()
-	exported := make(chan string, 1)
-	secret := make(chan bool, 1)
-	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		c, err := New(ctx, "cluster", eksArgs(), eksWiring())
-		if err != nil {
-			return err
-		}
-		secret <- pulumi.IsSecret(c.Kubeconfig)
-		pulumi.Unsecret(c.Kubeconfig).ApplyT(func(s string) string { exported <- s; return s })
-		return nil
+	var c *Cluster
+	require.NoError(t, harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) (err error) {
+		c, err = New(ctx, "cluster", eksArgs(), eksWiring())
+		return err
 	}))
-	assert.True(t, <-secret, "the kubeconfig output is a secret")
-	out := <-exported
+	v, secret := harness.MustAwait(t, c.Kubeconfig)
+	assert.True(t, secret, "the kubeconfig output is a secret")
+	out := v.(string)
 	assert.Equal(t, []string{"eks", "get-token", "--cluster-name", "anka-test", "--region", "us-east-1"}, execArgs(t, out))
 
 	p := rec.Get(t, "pulumi:providers:kubernetes", "cluster-k8s")

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -104,20 +103,6 @@ func run(t *testing.T, args Args) (*harness.Recorder, *Edge) {
 	})
 	require.NoError(t, err)
 	return rec, e
-}
-
-// await resolves an output of the finished program.
-func await(t *testing.T, out pulumi.Output) (any, bool) {
-	t.Helper()
-	ch := make(chan any, 1)
-	out.ApplyT(func(v any) any { ch <- v; return nil })
-	select {
-	case v := <-ch:
-		return v, pulumi.IsSecret(out)
-	case <-time.After(5 * time.Second):
-		t.Fatalf("output never resolved")
-		return nil, false
-	}
 }
 
 // at walks a property value by object keys and array indices.
@@ -239,13 +224,13 @@ func TestEdgeALBIngressesShareOneALBWithExactAnnotations(t *testing.T) {
 	assert.Empty(t, rec.ByType(typeSecret))
 	assert.False(t, e.SetsIdentityHeaders, "the ALB passes clients' own Ssl-Client-* headers through")
 
-	url, _ := await(t, e.ControllerURL)
+	url, _ := harness.MustAwait(t, e.ControllerURL)
 	assert.Equal(t, "https://"+ctrlHost, url)
-	url, _ = await(t, e.RegistryURL)
+	url, _ = harness.MustAwait(t, e.RegistryURL)
 	assert.Equal(t, "https://"+regHost, url)
-	host, _ := await(t, e.LoadBalancerHostname)
+	host, _ := harness.MustAwait(t, e.LoadBalancerHostname)
 	assert.Equal(t, lbHost, host)
-	labels, _ := await(t, e.PodLabels)
+	labels, _ := harness.MustAwait(t, e.PodLabels)
 	assert.Empty(t, labels)
 	plain, ns := albArgs().ProxyPods()
 	assert.Empty(t, plain, "alb: admit the VPC CIDR instead")
@@ -305,11 +290,11 @@ func TestEdgeNLBServiceIsTCPWithIdleTimeoutAttribute(t *testing.T) {
 	require.Len(t, svc.DependsOn, 1)
 	assert.True(t, strings.HasSuffix(svc.DependsOn[0], "::edge-nginx"), "the NLB comes after the NGINX pods it targets: %v", svc.DependsOn)
 
-	host, _ := await(t, e.LoadBalancerHostname)
+	host, _ := harness.MustAwait(t, e.LoadBalancerHostname)
 	assert.Equal(t, lbHost, host, "from the Service's status.loadBalancer.ingress[0].hostname")
-	labels, _ := await(t, e.PodLabels)
+	labels, _ := harness.MustAwait(t, e.PodLabels)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "anka-edge-nginx", "app.kubernetes.io/part-of": "anka-build-cloud"}, labels)
-	ns, _ := await(t, e.PodNamespace)
+	ns, _ := harness.MustAwait(t, e.PodNamespace)
 	assert.Equal(t, "anka", ns)
 	plain, plainNS := nlbArgs(t).ProxyPods()
 	assert.Equal(t, labels, plain, "the plain values the Build Cloud gets before the edge exists")
@@ -539,9 +524,9 @@ func TestEdgeIngressNginxUsesNginxconfAnnotations(t *testing.T) {
 	assert.Len(t, rec.ByType(typeSecret), 2, "server certificate and client CA")
 	assert.Empty(t, rec.ByType(typeDeployment))
 	assert.True(t, e.SetsIdentityHeaders)
-	labels, _ := await(t, e.PodLabels)
+	labels, _ := harness.MustAwait(t, e.PodLabels)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, labels)
-	ns, _ := await(t, e.PodNamespace)
+	ns, _ := harness.MustAwait(t, e.PodNamespace)
 	assert.Equal(t, "ingress-nginx", ns)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
 
 func TestEdgeNginxKeepaliveKeepsItsShortDefaultWhateverTheIdleTimeout(t *testing.T) {
@@ -53,15 +54,19 @@ func TestEdgeExportsCertificateCAAndCRLExpiry(t *testing.T) {
 	_, e := run(t, nlbArgs(t))
 	for _, tc := range []struct {
 		name string
-		got  any
+		out  pulumi.Output
 		want string
 	}{
-		{"the server certificate's notAfter", mustAwait(t, e.TLSCertificateNotAfter), notAfter(p.ServerCert)},
-		{"the client CA's notAfter", mustAwait(t, e.ClientCANotAfter), notAfter(p.ClientCA)},
-		{"the CRL's nextUpdate", mustAwait(t, e.ClientCRLNextUpdate), crl.NextUpdate.UTC().Format(time.RFC3339)},
+		{"the server certificate's notAfter", e.TLSCertificateNotAfter, notAfter(p.ServerCert)},
+		{"the client CA's notAfter", e.ClientCANotAfter, notAfter(p.ClientCA)},
+		{"the CRL's nextUpdate", e.ClientCRLNextUpdate, crl.NextUpdate.UTC().Format(time.RFC3339)},
 	} {
-		assert.Equal(t, tc.want, tc.got, tc.name)
-		assert.NotEmpty(t, tc.got, tc.name)
+		got, secret := harness.MustAwait(t, tc.out)
+		// An expiry date is no secret, so alerting can read it from a
+		// stack reference as it is.
+		assert.False(t, secret, "%s: expiry dates are plain outputs", tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
+		assert.NotEmpty(t, got, tc.name)
 	}
 
 	t.Run("the earliest CA of a bundle is the one that counts", func(t *testing.T) {
@@ -84,13 +89,4 @@ func TestEdgeExportsCertificateCAAndCRLExpiry(t *testing.T) {
 	t.Run("mode alb exports nothing: ACM renews its certificate", func(t *testing.T) {
 		assert.Equal(t, Expiry{}, Args{Mode: ModeALB}.Expiry())
 	})
-}
-
-// mustAwait resolves a plain (not secret) output: an expiry date is no
-// secret, so alerting can read it from a stack reference as it is.
-func mustAwait(t *testing.T, out pulumi.Output) any {
-	t.Helper()
-	v, secret := await(t, out)
-	assert.False(t, secret, "expiry dates are plain outputs")
-	return v
 }

@@ -2,6 +2,8 @@ package monitoring
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/stretchr/testify/assert"
@@ -46,23 +49,28 @@ func (e *realEtcd) scrape() (string, error) {
 	return string(b), err
 }
 
-// waitMetric polls the member's /metrics until re matches.
+// waitMetric polls the member's /metrics until re matches and returns that
+// scrape; it fails with the last reason (a scrape error, or no match) and
+// the etcd lines of the last scrape read.
 func (e *realEtcd) waitMetric(t *testing.T, re string, timeout time.Duration) string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(timeout)
 	var last string
-	for time.Now().Before(deadline) {
-		if body, err := e.scrape(); err == nil {
-			last = body
-			if rx.MatchString(body) {
-				return body
-			}
+	err := poll.Until(context.Background(), timeout, 200*time.Millisecond, fmt.Sprintf("%s's /metrics to match %s", e.Name, re), func() error {
+		body, err := e.scrape()
+		if err != nil {
+			return fmt.Errorf("scrape: %w", err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		last = body
+		if !rx.MatchString(body) {
+			return errors.New("no match")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%v; last scrape:\n%s", err, realproc.Tail(grepEtcd(last), 40))
 	}
-	t.Fatalf("%s: /metrics never matched %s within %s; last scrape:\n%s", e.Name, re, timeout, realproc.Tail(grepEtcd(last), 40))
-	return ""
+	return last
 }
 
 func grepEtcd(s string) string {

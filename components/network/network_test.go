@@ -50,24 +50,17 @@ func TestNetworkFromStackReference(t *testing.T) {
 	rec.StackOutputs["acme/network/prod"] = map[string]any{
 		"vpcId": "vpc-123", "privateSubnetIds": []any{"subnet-a", "subnet-b", "subnet-c"}, "publicSubnetIds": []any{"subnet-d", "subnet-e", "subnet-f"},
 	}
-	var got []string
-	endpoint := "unset"
-	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-		n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod", AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"}})
-		if err != nil {
-			return err
-		}
-		done := make(chan struct{}, 2)
-		n.PrivateSubnetIDs.ApplyT(func(ids []string) error { got = ids; done <- struct{}{}; return nil })
-		n.S3EndpointID.ApplyT(func(id string) error { endpoint = id; done <- struct{}{}; return nil })
-		<-done
-		<-done
-		return nil
+	var n *Network
+	err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) (err error) {
+		n, err = New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod", AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"}})
+		return err
 	})
 	require.NoError(t, err)
+	got, _ := harness.MustAwait(t, n.PrivateSubnetIDs)
 	assert.Equal(t, []string{"subnet-a", "subnet-b", "subnet-c"}, got)
 	assert.Empty(t, rec.ByType("aws:ec2/vpc:Vpc"), "no VPC is created in stackRef mode")
-	assert.Empty(t, endpoint, "the referenced stack exports no gateway endpoint: preview warns (logged), the output is empty")
+	endpoint, _ := harness.MustAwait(t, n.S3EndpointID)
+	assert.Equal(t, "", endpoint, "the referenced stack exports no gateway endpoint: preview warns (logged), the output is empty")
 }
 
 func TestNetworkValidation(t *testing.T) {
@@ -113,9 +106,9 @@ func TestNetworkStackRefSubnetsMatchZones(t *testing.T) {
 			rec := harness.NewRecorder()
 			tc.outputs["vpcId"] = "vpc-123"
 			rec.StackOutputs["acme/network/prod"] = tc.outputs
-			var got []string
-			err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
-				n, err := New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod", AvailabilityZones: zones})
+			var n *Network
+			err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) (err error) {
+				n, err = New(ctx, "net", Args{Mode: ModeStackRef, StackRef: "acme/network/prod", AvailabilityZones: zones})
 				if err != nil {
 					return err
 				}
@@ -124,11 +117,11 @@ func TestNetworkStackRefSubnetsMatchZones(t *testing.T) {
 					Description: n.PrivateSubnetIDs.Index(pulumi.Int(0)),
 					Tags:        pulumi.StringMap{"public": n.PublicSubnetIDs.Index(pulumi.Int(0))},
 				})
-				n.PrivateSubnetIDs.ApplyT(func(ids []string) []string { got = ids; return ids })
 				return err
 			})
 			if tc.key == "" {
 				require.NoError(t, err)
+				got, _ := harness.MustAwait(t, n.PrivateSubnetIDs)
 				assert.Equal(t, []string{"subnet-a", "subnet-b", "subnet-c"}, got)
 				return
 			}

@@ -1,13 +1,17 @@
 package pki
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/stretchr/testify/assert"
@@ -34,15 +38,13 @@ func realEtcd(t *testing.T, b EtcdBundle) (dir, client, peer string) {
 		"--client-cert-auth", "--trusted-ca-file", f("ca.crt"), "--cert-file", f("server.crt"), "--key-file", f("server.key"),
 		"--client-cert-file", f("client.crt"), "--client-key-file", f("client.key"),
 		"--peer-client-cert-auth", "--peer-trusted-ca-file", f("peer-ca.crt"), "--peer-cert-file", f("peer.crt"), "--peer-key-file", f("peer.key"))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	require.NoError(t, poll.Until(context.Background(), 30*time.Second, 300*time.Millisecond, "etcd to serve the client certificate", func() error {
 		out, err := etcdctl(t, dir, m.ClientURL, "client", "put", "k", "v")
-		if err == nil {
-			break
+		if err != nil {
+			return fmt.Errorf("etcdctl put: %w: %s", err, strings.TrimSpace(out))
 		}
-		require.False(t, time.Now().After(deadline), "etcd never served the client certificate: %s", out)
-		time.Sleep(300 * time.Millisecond)
-	}
+		return nil
+	}))
 	return dir, m.ClientURL, m.PeerURL
 }
 

@@ -13,24 +13,37 @@ import (
 	"time"
 )
 
-// MTLSClient is an HTTPS client that trusts rootsPEM, expects the server's
-// certificate to name localhost, and presents certPEM/keyPEM on every
-// handshake (none when certPEM is empty). It presents the certificate even
-// when the server does not list its issuer as acceptable (with
-// tls.Config.Certificates Go's client would then send none), as an attacker
-// would: a refusal is the server's, never the client's own choice.
-func MTLSClient(timeout time.Duration, rootsPEM, certPEM, keyPEM string) (*http.Client, error) {
+// ClientTLS is the TLS configuration of every test client that verifies a
+// server and may present a client certificate: it trusts rootsPEM, expects
+// the server's certificate to name serverName (the host dialed when empty),
+// and presents certPEM/keyPEM on every handshake (none when certPEM is
+// empty). It presents the certificate even when the server does not list its
+// issuer as acceptable (with tls.Config.Certificates Go's client would then
+// send none), as an attacker would: a refusal is the server's, never the
+// client's own choice.
+func ClientTLS(serverName, rootsPEM, certPEM, keyPEM string) (*tls.Config, error) {
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM([]byte(rootsPEM)) {
 		return nil, errors.New("realproc: no certificate in the roots PEM")
 	}
-	cfg := &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{RootCAs: roots, ServerName: serverName, MinVersion: tls.VersionTLS12}
 	if certPEM != "" {
 		pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("realproc: client certificate: %w", err)
 		}
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+	}
+	return cfg, nil
+}
+
+// MTLSClient is an HTTPS client for a process on loopback whose
+// certificate names localhost (the real etcd members), with ClientTLS's
+// configuration.
+func MTLSClient(timeout time.Duration, rootsPEM, certPEM, keyPEM string) (*http.Client, error) {
+	cfg, err := ClientTLS("localhost", rootsPEM, certPEM, keyPEM)
+	if err != nil {
+		return nil, err
 	}
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: cfg}}, nil
 }

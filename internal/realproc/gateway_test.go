@@ -1,11 +1,14 @@
 package realproc
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -86,4 +89,43 @@ func TestGatewayEncodesAndReportsEtcdErrors(t *testing.T) {
 	assert.Equal(t, map[string]string{"key": "ay8x"}, got)
 	assert.Equal(t, map[string]any{"revision": "7"}, out["header"])
 	assert.ErrorContains(t, gw.Put(srv.URL, "full", []byte("x")), "HTTP 500: etcdserver: mvcc: database space exceeded")
+}
+
+// TestClientTLSVerifiesTheServerName: the server's certificate names
+// localhost and 127.0.0.1. A client expecting another name refuses it, and
+// an empty name means the host of the URL: the server is reached as
+// https://<host> whatever the host, as kube-proxy's rules reach a Service.
+func TestClientTLSVerifiesTheServerName(t *testing.T) {
+	g1 := etcdBundle(t, 1)
+	serving, err := tls.X509KeyPair([]byte(g1.ServerCert), []byte(g1.ServerKey))
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serving}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	get := func(serverName, host string) error {
+		cfg, err := ClientTLS(serverName, g1.CACert, "", "")
+		require.NoError(t, err)
+		d := &net.Dialer{Timeout: 5 * time.Second}
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: cfg,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, srv.Listener.Addr().String())
+			},
+		}}
+		resp, err := c.Get("https://" + host + "/")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}
+	assert.NoError(t, get("localhost", "etcd-0.example"), "the name given is verified, not the host")
+	assert.ErrorContains(t, get("etcd-0.example", "localhost"), "etcd-0.example")
+	assert.NoError(t, get("", "localhost"))
+	assert.ErrorContains(t, get("", "etcd-0.example"), "etcd-0.example", "no name given: the URL's host is verified")
+
+	_, err = ClientTLS("localhost", g1.CACert, g1.ClientCert, "not a key")
+	assert.ErrorContains(t, err, "client certificate")
 }

@@ -3,7 +3,8 @@
 // receives (protect, retainOnDelete, dependsOn, provider, customTimeouts),
 // fakes only the outputs the program reads, and renders the golden snapshot
 // format. It also holds the one assertion on the config keys an error names
-// (AssertKeys).
+// (AssertKeys) and the one way a test reads an output's value (Await,
+// MustAwait, in await.go).
 package harness
 
 import (

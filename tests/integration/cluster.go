@@ -3,8 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -186,20 +184,15 @@ func NewKube(ctx context.Context, kubectl, kubeconfig string) (*Kube, error) {
 	if len(kc.Clusters) != 1 || len(kc.Users) != 1 {
 		return nil, fmt.Errorf("kubeconfig %s: want one cluster and one user with embedded certificates", kubeconfig)
 	}
-	dec := func(s string) []byte { b, _ := base64.StdEncoding.DecodeString(s); return b }
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(dec(kc.Clusters[0].Cluster.CA)) {
-		return nil, fmt.Errorf("kubeconfig %s: no CA certificate", kubeconfig)
-	}
-	cert, err := tls.X509KeyPair(dec(kc.Users[0].User.Cert), dec(kc.Users[0].User.Key))
+	dec := func(s string) string { b, _ := base64.StdEncoding.DecodeString(s); return string(b) }
+	// the host name of the server URL, as kubectl verifies it
+	cfg, err := realproc.ClientTLS("", dec(kc.Clusters[0].Cluster.CA), dec(kc.Users[0].User.Cert), dec(kc.Users[0].User.Key))
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s: client certificate: %w", kubeconfig, err)
+		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
 	}
 	return &Kube{
 		Server: strings.TrimRight(kc.Clusters[0].Cluster.Server, "/"), Kubectl: kubectl, Kubeconfig: kubeconfig,
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		}},
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}},
 	}, nil
 }
 
@@ -278,27 +271,4 @@ func (k *Kube) KubectlOutput(ctx context.Context, args ...string) string {
 		return fmt.Sprintf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// WaitFor polls cond every 250 ms until it returns true, an error, or the
-// timeout passes (then the last reason is reported).
-func WaitFor(ctx context.Context, timeout time.Duration, what string, cond func() (bool, string, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	last := ""
-	for {
-		ok, why, err := cond()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		last = why
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: timed out after %s (%s)", what, timeout, last)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }

@@ -2,9 +2,6 @@ package integration
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 )
 
 // What the real-pod checks read (ANKA_LOCAL_NODES=real, scripts/realnode.sh):
@@ -116,17 +115,9 @@ func (k *Kube) ServiceIP(ctx context.Context, ns, name string) (string, error) {
 // verifying the server as host with caPEM and presenting the client
 // certificate when certPEM is not empty.
 func HTTPSThrough(ctx context.Context, addr, host, path string, caPEM, certPEM, keyPEM string) (int, []byte, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
-		return 0, nil, errors.New("no CA certificate")
-	}
-	cfg := &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}
-	if certPEM != "" {
-		cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-		if err != nil {
-			return 0, nil, err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	cfg, err := realproc.ClientTLS(host, caPEM, certPEM, keyPEM)
+	if err != nil {
+		return 0, nil, err
 	}
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{

@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/capacity"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 )
 
 // devShape is Pulumi.dev.yaml's node, an m6i.large.
@@ -162,20 +164,20 @@ func (e *env) eksNodeShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = e.kube.Do(ctx, "DELETE", "/api/v1/namespaces/"+ns+"/pods/"+probe, "", nil) })
-	if err := WaitFor(ctx, time.Minute, "the scheduler to refuse the probe pod", func() (bool, string, error) {
+	if err := poll.Until(ctx, time.Minute, 250*time.Millisecond, "the scheduler to refuse the probe pod", func() error {
 		var p Pod
 		if err := e.kube.Get(ctx, "/api/v1/namespaces/"+ns+"/pods/"+probe, &p); err != nil {
-			return false, "", err
+			return poll.Stop(err)
 		}
 		for _, c := range p.Status.Conditions {
 			if c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable" {
 				if !strings.Contains(c.Message, "Insufficient cpu") {
-					return false, "", fmt.Errorf("unschedulable for another reason: %s", c.Message)
+					return poll.Stop(fmt.Errorf("unschedulable for another reason: %s", c.Message))
 				}
-				return true, c.Message, nil
+				return nil
 			}
 		}
-		return false, p.String(), nil
+		return errors.New(p.String())
 	}); err != nil {
 		t.Error(err)
 	}
@@ -212,10 +214,16 @@ func (e *env) eksNodeShapesProd(t *testing.T) {
 		}
 	}
 	free := nodeShape(t, "m6i.2xlarge")
-	if err := WaitFor(ctx, time.Minute, "six Ready nodes", func() (bool, string, error) {
+	if err := poll.Until(ctx, time.Minute, 250*time.Millisecond, "six Ready nodes", func() error {
 		e.shapeNodes(t, free)
 		nodes, err := e.kube.Nodes(ctx)
-		return len(nodes) == 6, fmt.Sprint(len(nodes)), err
+		if err != nil {
+			return poll.Stop(err)
+		}
+		if len(nodes) != 6 {
+			return fmt.Errorf("%d nodes", len(nodes))
+		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}

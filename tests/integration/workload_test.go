@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 )
 
 // Pulumi types of the resources the checks single out.
@@ -319,14 +321,15 @@ func (e *env) pdbRefusesSecondEviction(t *testing.T) {
 	e.need(t)
 	ctx, ns := e.ctx, e.cfg.Namespace
 	pdb := func(wantAllowed, wantHealthy int) error {
-		return WaitFor(ctx, 30*time.Second, fmt.Sprintf("PDB etcd disruptionsAllowed=%d currentHealthy=%d", wantAllowed, wantHealthy), func() (bool, string, error) {
+		return poll.Until(ctx, 30*time.Second, 250*time.Millisecond, fmt.Sprintf("PDB etcd disruptionsAllowed=%d currentHealthy=%d", wantAllowed, wantHealthy), func() error {
 			p, err := e.kube.PDB(ctx, ns, "etcd")
 			if err != nil {
-				return false, "", err
+				return poll.Stop(err)
 			}
-			s := p.Status
-			return s.DisruptionsAllowed == wantAllowed && s.CurrentHealthy == wantHealthy,
-				fmt.Sprintf("disruptionsAllowed=%d currentHealthy=%d desiredHealthy=%d expectedPods=%d", s.DisruptionsAllowed, s.CurrentHealthy, s.DesiredHealthy, s.ExpectedPods), nil
+			if s := p.Status; s.DisruptionsAllowed != wantAllowed || s.CurrentHealthy != wantHealthy {
+				return fmt.Errorf("disruptionsAllowed=%d currentHealthy=%d desiredHealthy=%d expectedPods=%d", s.DisruptionsAllowed, s.CurrentHealthy, s.DesiredHealthy, s.ExpectedPods)
+			}
+			return nil
 		})
 	}
 	n := e.cfg.EtcdReplicas
@@ -570,15 +573,21 @@ func (e *env) destroyKeepsVolumes(t *testing.T) {
 	if ok, _ := e.kube.Exists(ctx, "/apis/apps/v1/namespaces/"+ns+"/statefulsets/etcd"); ok {
 		t.Errorf("the etcd StatefulSet still exists after destroy")
 	}
-	if err := WaitFor(ctx, time.Minute, "the workload's pods to be gone", func() (bool, string, error) {
+	if err := poll.Until(ctx, time.Minute, 250*time.Millisecond, "the workload's pods to be gone", func() error {
 		pods, err := e.kube.Pods(ctx, ns, "")
+		if err != nil {
+			return poll.Stop(err)
+		}
 		var left []string
 		for _, p := range pods {
 			if p.Status.Phase != "Succeeded" {
 				left = append(left, p.Metadata.Name)
 			}
 		}
-		return len(left) == 0, strings.Join(left, " "), err
+		if len(left) > 0 {
+			return errors.New("left: " + strings.Join(left, " "))
+		}
+		return nil
 	}); err != nil {
 		t.Error(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/anka-ha/anka-build-cloud-aws/tests/integration"
 	"io"
 	"net"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/fakeaws"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/integration"
 )
 
 // What the EKS Pod Identity Webhook adds to a pod whose service account
@@ -192,24 +193,27 @@ func (e *realEnv) backupJob(t *testing.T) {
 		_, _ = e.kube.Do(e.ctx, "DELETE", "/apis/batch/v1/namespaces/"+ns+"/jobs/"+backupJobName+"?propagationPolicy=Background", "", nil)
 	})
 	var pods []integration.Pod
-	err = integration.WaitFor(e.ctx, 4*time.Minute, "the backup Job to succeed", func() (bool, string, error) {
+	err = poll.Until(e.ctx, 4*time.Minute, 250*time.Millisecond, "the backup Job to succeed", func() error {
 		var j struct {
 			Status struct{ Succeeded, Failed int }
 		}
 		if err := e.kube.Get(e.ctx, "/apis/batch/v1/namespaces/"+ns+"/jobs/"+backupJobName, &j); err != nil {
-			return false, "", err
+			return poll.Stop(err)
 		}
 		if pods, err = e.kube.Pods(e.ctx, ns, "job-name="+backupJobName); err != nil {
-			return false, "", err
+			return poll.Stop(err)
 		}
 		var probs []string
 		for _, p := range pods {
 			probs = append(probs, p.Problems()...)
 		}
 		if len(probs) > 0 {
-			return true, "", nil // reported below: a backup pod must not need a retry
+			return nil // reported below: a backup pod must not need a retry
 		}
-		return j.Status.Succeeded == 1, fmt.Sprintf("succeeded=%d failed=%d", j.Status.Succeeded, j.Status.Failed), nil
+		if j.Status.Succeeded != 1 {
+			return fmt.Errorf("succeeded=%d failed=%d", j.Status.Succeeded, j.Status.Failed)
+		}
+		return nil
 	})
 	for _, p := range pods {
 		for _, prob := range p.Problems() {

@@ -3,6 +3,7 @@ package realpods
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/integration"
 )
@@ -216,21 +218,24 @@ func (e *realEnv) needMemberIDs(t *testing.T) {
 func (e *realEnv) everyPodReady(t *testing.T) {
 	t.Helper()
 	var pods []integration.Pod
-	err := integration.WaitFor(e.ctx, 3*time.Minute, "every pod Ready", func() (bool, string, error) {
+	err := poll.Until(e.ctx, 3*time.Minute, 250*time.Millisecond, "every pod Ready", func() error {
 		var err error
 		if pods, err = e.kube.Pods(e.ctx, e.cfg.Namespace, ""); err != nil {
-			return false, "", err
+			return poll.Stop(err)
 		}
 		pods = slices.DeleteFunc(pods, func(p integration.Pod) bool { return p.Metadata.DeletionTimestamp != nil })
 		for _, p := range pods {
 			if probs := p.Problems(); len(probs) > 0 {
-				return true, "", nil // reported below
+				return nil // reported below
 			}
 			if p.Status.Phase != "Succeeded" && !p.Ready() {
-				return false, p.Metadata.Name + " not Ready (" + p.Status.Phase + ")", nil
+				return errors.New(p.Metadata.Name + " not Ready (" + p.Status.Phase + ")")
 			}
 		}
-		return len(pods) > 0, "no pods", nil
+		if len(pods) == 0 {
+			return errors.New("no pods")
+		}
+		return nil
 	})
 	if err != nil {
 		t.Error(err)
@@ -382,17 +387,20 @@ func (e *realEnv) edgeMTLS(t *testing.T) {
 // waitEtcdPod waits for pod to be Ready with another UID than old.
 func (e *realEnv) waitEtcdPod(t *testing.T, pod, oldUID string) {
 	t.Helper()
-	err := integration.WaitFor(e.ctx, 4*time.Minute, pod+" back and Ready", func() (bool, string, error) {
+	err := poll.Until(e.ctx, 4*time.Minute, 250*time.Millisecond, pod+" back and Ready", func() error {
 		pods, err := e.kube.Pods(e.ctx, e.cfg.Namespace, "app.kubernetes.io/name=etcd")
 		if err != nil {
-			return false, "", err
+			return poll.Stop(err)
 		}
 		for _, p := range pods {
 			if p.Metadata.Name == pod && p.Metadata.UID != oldUID {
-				return p.Ready(), fmt.Sprintf("%s %s ready=%t %v", pod, p.Status.Phase, p.Ready(), p.Problems()), nil
+				if !p.Ready() {
+					return fmt.Errorf("%s %s ready=false %v", pod, p.Status.Phase, p.Problems())
+				}
+				return nil
 			}
 		}
-		return false, pod + " not recreated yet", nil
+		return errors.New(pod + " not recreated yet")
 	})
 	if err != nil {
 		e.logEtcdState(t)
@@ -434,13 +442,13 @@ func (e *realEnv) podUID(t *testing.T, pod string) string {
 func (e *realEnv) checkEtcdAfter(t *testing.T, pod string, sameID bool) {
 	t.Helper()
 	var m realproc.MemberList
-	err := integration.WaitFor(e.ctx, 2*time.Minute, "three voting members", func() (bool, string, error) {
+	err := poll.Until(e.ctx, 2*time.Minute, 250*time.Millisecond, "three voting members", func() error {
 		out, err := e.etcdctl(pod, "--endpoints", e.clientURL(), "member", "list", "-w", "json")
 		if err != nil {
-			return false, err.Error(), nil
+			return err
 		}
 		if m, err = realproc.ParseMemberList(out); err != nil {
-			return false, err.Error(), nil
+			return err
 		}
 		voters := 0
 		for _, mem := range m.Members {
@@ -448,7 +456,10 @@ func (e *realEnv) checkEtcdAfter(t *testing.T, pod string, sameID bool) {
 				voters++
 			}
 		}
-		return voters == e.cfg.EtcdReplicas && len(m.Members) == e.cfg.EtcdReplicas, fmt.Sprintf("%+v", m.Members), nil
+		if voters != e.cfg.EtcdReplicas || len(m.Members) != e.cfg.EtcdReplicas {
+			return fmt.Errorf("%+v", m.Members)
+		}
+		return nil
 	})
 	if err != nil {
 		e.logEtcdState(t)
@@ -593,12 +604,15 @@ func (e *realEnv) pdbRefusesSecondEviction(t *testing.T) {
 	if err := e.kube.Evict(e.ctx, ns, "etcd-0"); err != nil {
 		t.Fatalf("evicting etcd-0 (budget 1) must succeed: %v", err)
 	}
-	err := integration.WaitFor(e.ctx, 2*time.Minute, "the budget used up", func() (bool, string, error) {
+	err := poll.Until(e.ctx, 2*time.Minute, 250*time.Millisecond, "the budget used up", func() error {
 		p, err := e.kube.PDB(e.ctx, ns, "etcd")
 		if err != nil {
-			return false, err.Error(), nil
+			return err
 		}
-		return p.Status.DisruptionsAllowed == 0 && p.Status.CurrentHealthy == e.cfg.EtcdReplicas-1, fmt.Sprintf("%+v", p.Status), nil
+		if p.Status.DisruptionsAllowed != 0 || p.Status.CurrentHealthy != e.cfg.EtcdReplicas-1 {
+			return fmt.Errorf("%+v", p.Status)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package nginxconf_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"syscall"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf/internal/nginxtest"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 )
 
 // TestNGINXRealDrainsOnSIGQUITUntilWorkerShutdownTimeout is what the edge's
@@ -45,11 +48,21 @@ func TestNGINXRealDrainsOnSIGQUITUntilWorkerShutdownTimeout(t *testing.T) {
 			done <- nginxtest.Send(context.Background(), h.Client(&h.PKI.Valid), http.MethodPut,
 				h.URL(nginxtest.RegistryHost, "/registry/v2/template"), body, size, id, nil)
 		}()
-		deadline := time.Now().Add(5 * time.Second)
-		for h.Registry.Arrived() == 0 {
-			require.True(t, time.Now().Before(deadline), "the upload never reached the upstream")
-			time.Sleep(20 * time.Millisecond)
-		}
+		require.NoError(t, poll.Until(context.Background(), 5*time.Second, 20*time.Millisecond, "the upload to reach the upstream", func() error {
+			if h.Registry.Arrived() > 0 {
+				return nil
+			}
+			select {
+			case res := <-done: // it never will: the push ended before it got there
+				done <- res
+				if res.Err != nil {
+					return poll.Stop(fmt.Errorf("the push ended first: %w", res.Err))
+				}
+				return poll.Stop(fmt.Errorf("the push ended first: HTTP %d %s", res.Status, res.Body))
+			default:
+				return errors.New("no request at the registry upstream yet")
+			}
+		}))
 		time.Sleep(500 * time.Millisecond) // well inside the client's pause
 		var r result
 		r.quitAt = time.Now()

@@ -2,6 +2,8 @@ package member
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/realtool"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/testlog"
@@ -271,26 +274,26 @@ func (p *proc) exited() bool {
 	}
 }
 
-// waitLog waits until the log matches re; fails if the process exits first or time runs out.
+// waitLog waits until the log matches re and returns the match; fails, with
+// the log's tail, if the process exits first or time runs out.
 func (p *proc) waitLog(t *testing.T, re string, timeout time.Duration) string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(timeout)
-	for {
-		if m := rx.FindString(p.out.String()); m != "" {
-			return m
+	var m string
+	err := poll.Until(context.Background(), timeout, 50*time.Millisecond, fmt.Sprintf("%s to log %q", p.name, re), func() error {
+		exited := p.exited() // before reading: an exited process's log is complete
+		if m = rx.FindString(p.out.String()); m != "" {
+			return nil
 		}
-		if p.exited() {
-			if m := rx.FindString(p.out.String()); m != "" {
-				return m
-			}
-			t.Fatalf("%s exited (status %d) before logging %q:\n%s", p.name, p.code, re, realproc.Tail(p.out.String(), 30))
+		if exited {
+			return poll.Stop(fmt.Errorf("exited (status %d) first", p.code))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not log %q within %s:\n%s", p.name, re, timeout, realproc.Tail(p.out.String(), 30))
-		}
-		time.Sleep(50 * time.Millisecond)
+		return errors.New("no such line yet")
+	})
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, realproc.Tail(p.out.String(), 30))
 	}
+	return m
 }
 
 // wait waits for the process to exit and returns its status.
@@ -357,19 +360,12 @@ func (ml memberList) votersStarted(names ...string) bool {
 	return true
 }
 
-// eventually polls cond every 200ms until it returns nil or timeout passes.
+// eventually is poll.Until every 200ms for this package's tests: it fails
+// the test with what it waited for and cond's last reason.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := poll.Until(context.Background(), timeout, 200*time.Millisecond, what, cond); err != nil {
+		t.Fatal(err)
 	}
 }
 

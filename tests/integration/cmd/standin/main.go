@@ -30,8 +30,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +43,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 )
 
 func main() {
@@ -174,21 +174,28 @@ func writable(dir string) error {
 // does (at every attempt: they may appear late) and asks each endpoint's
 // /health until one answers healthy.
 func etcdHealthy(ctx context.Context) error {
-	ca, err := os.ReadFile(os.Getenv("ANKA_ETCD_CA_CERT"))
+	read := func(env string) (string, error) {
+		b, err := os.ReadFile(os.Getenv(env))
+		return string(b), err
+	}
+	ca, err := read("ANKA_ETCD_CA_CERT")
 	if err != nil {
 		return fmt.Errorf("etcd CA: %w", err)
 	}
-	cert, err := tls.LoadX509KeyPair(os.Getenv("ANKA_ETCD_CERT"), os.Getenv("ANKA_ETCD_CERT_KEY"))
+	cert, err := read("ANKA_ETCD_CERT")
 	if err != nil {
 		return fmt.Errorf("etcd client certificate: %w", err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return errors.New("etcd CA: no certificate in " + os.Getenv("ANKA_ETCD_CA_CERT"))
+	key, err := read("ANKA_ETCD_CERT_KEY")
+	if err != nil {
+		return fmt.Errorf("etcd client key: %w", err)
 	}
-	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
-	}}}
+	// the name etcd is dialed by, as the Controller verifies it
+	cfg, err := realproc.ClientTLS("", ca, cert, key)
+	if err != nil {
+		return fmt.Errorf("etcd TLS files (%s, %s): %w", os.Getenv("ANKA_ETCD_CA_CERT"), os.Getenv("ANKA_ETCD_CERT"), err)
+	}
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 	var errs []error
 	for _, ep := range strings.Split(os.Getenv("ANKA_ETCD_ENDPOINTS"), ",") {
 		if !strings.Contains(ep, "://") {

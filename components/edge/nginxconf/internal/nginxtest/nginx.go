@@ -3,6 +3,7 @@ package nginxtest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 )
 
 // UnprivilegedUID is the uid (and gid) NGINX runs as when the caller is root,
@@ -64,25 +67,26 @@ func StartNGINX(bin, prefix, conf, errorLogFile string, ready ...string) (*NGINX
 	}
 	go func() { _ = n.cmd.Wait(); close(n.exited) }()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for _, addr := range ready {
-		for {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				break
+	pending := ready // each address is dialled until it accepts, in order, within one 10 s
+	err := poll.Until(context.Background(), 10*time.Second, 20*time.Millisecond, "nginx to listen on "+strings.Join(ready, ", "), func() error {
+		for len(pending) > 0 {
+			c, err := net.DialTimeout("tcp", pending[0], 200*time.Millisecond)
+			if err != nil {
+				select {
+				case <-n.exited:
+					return poll.Stop(fmt.Errorf("nginx exited at start: %s", n.stderr.String()))
+				default:
+					return err
+				}
 			}
-			select {
-			case <-n.exited:
-				return nil, fmt.Errorf("nginx exited at start: %s\n%s", n.stderr.String(), n.ErrorLog())
-			default:
-			}
-			if time.Now().After(deadline) {
-				_ = n.Stop()
-				return nil, fmt.Errorf("nginx not listening on %s after 10s: %s", addr, n.ErrorLog())
-			}
-			time.Sleep(20 * time.Millisecond)
+			c.Close()
+			pending = pending[1:]
 		}
+		return nil
+	})
+	if err != nil {
+		_ = n.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, n.ErrorLog())
 	}
 	return n, nil
 }
