@@ -367,29 +367,19 @@ backoff() {
 	[ $DELAY -ge 5 ] || DELAY=$((DELAY + 1))
 }
 
-# first_try: starts a wait loop's clock and backoff (join_cluster, mode_prune).
-first_try() {
-	started=$(date +%s)
-	DELAY=1
-}
-
-# next_try PHASE TIMEOUT_S DETAIL URLS: the start of every try of a wait loop. It fails with
-# reason=PHASE-timeout once TIMEOUT_S seconds have passed since first_try, then reads the member list from
-# URLS into VIEW; when there is none it logs PHASE=wait, backs off and returns 1: try again.
-next_try() {
-	[ $(($(date +%s) - started)) -lt "$2" ] || fail "decision=error reason=$1-timeout $3 after_s=$2"
-	view_cluster "$4" l && return 0
-	log "$1=wait $3 reason=no-member-list error=$VIEW_ERR"
-	backoff
-	return 1
-}
-
 # join_cluster REASON: joins the live cluster as a learner (removing a stale entry of this member
 # first), then runs etcd as "existing"; etcd is promoted by ensure_voter.
 join_cluster() {
-	first_try
+	started=$(date +%s)
+	DELAY=1
 	while :; do
-		next_try join "${ANKA_ETCD_JOIN_TIMEOUT_S:-600}" "member=$ME" "$OTHERS" || continue
+		[ $(($(date +%s) - started)) -lt "${ANKA_ETCD_JOIN_TIMEOUT_S:-600}" ] ||
+			fail "decision=error reason=join-timeout member=$ME after_s=${ANKA_ETCD_JOIN_TIMEOUT_S:-600}"
+		if ! view_cluster "$OTHERS" l; then
+			log "join=wait member=$ME reason=no-member-list error=$VIEW_ERR"
+			backoff
+			continue
+		fi
 		if ! ep=$(healthy_endpoint "$OTHERS"); then
 			log "join=wait member=$ME reason=cluster-unhealthy"
 			backoff
@@ -523,9 +513,16 @@ mode_prune() {
 			return 0
 		fi
 	fi
-	first_try
+	started=$(date +%s)
+	DELAY=1
 	while :; do
-		next_try prune "${ANKA_ETCD_PRUNE_TIMEOUT_S:-600}" "desired_members=$N" "$ALL" || continue
+		[ $(($(date +%s) - started)) -lt "${ANKA_ETCD_PRUNE_TIMEOUT_S:-600}" ] ||
+			fail "decision=error reason=prune-timeout desired_members=$N"
+		if ! view_cluster "$ALL" l; then
+			log "prune=wait reason=no-member-list error=$VIEW_ERR"
+			backoff
+			continue
+		fi
 		# Members whose peer URL is not in the desired list, highest ordinal first (nameless ones first).
 		cand=$(printf '%s\n' "$VIEW" | awk -v want="$desired_peers" '
 			BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
