@@ -165,16 +165,21 @@ awscli_closure() {
 # LAYOUT: bump it when a change here changes what goes into an image, so that cached images are rebuilt.
 LAYOUT=3
 
-# standin_sources: the Go files the standin is built from, this module's packages it imports
-# included (internal/realproc), so that a change to any of them rebuilds its images.
-standin_sources() {
-  (cd "$ROOT" && go list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{end}}' ./tests/integration/cmd/standin)
+# standin_hash: the hash of the Go files the standin is built from, this module's packages it imports
+# included (internal/realproc), so that a change to any of them rebuilds its images. Contents, not paths:
+# a clone in another folder finds the same images. No file list is an error, never the hash of nothing.
+standin_hash() {
+  local files
+  files=$(cd "$ROOT" && go list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{end}}' ./tests/integration/cmd/standin) ||
+    die "go list ./tests/integration/cmd/standin failed"
+  [ -n "$files" ] || die "go list found no source of ./tests/integration/cmd/standin"
+  printf '%s\n' "$files" | xargs -d '\n' cat | sha256sum | cut -c1-12
 }
 
 key() { # the cache key of kind: what goes in, and how this script lays it out
   local layout=l$LAYOUT
   case $1 in
-    pause|standin) echo "$(standin_sources | xargs cat | sha256sum | cut -c1-12)-$layout" ;;
+    pause|standin) local h; h=$(standin_hash) || exit 1; echo "$h-$layout" ;;
     etcd) echo "$ETCD_VERSION-$layout" ;;
     busybox) echo "$(deb_version busybox-static)-$layout" ;;
     nginx) echo "$(deb_version nginx-light)-$layout" ;;
