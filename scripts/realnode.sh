@@ -50,6 +50,7 @@ PROXY_HEALTH_PORT=21290
 PROXY_METRICS_PORT=21291
 COREDNS_HEALTH_PORT=21292
 SANDBOX_IMAGE=anka.local/pause:standin
+DEVICE_PLUGIN_SOCK=/var/lib/kubelet/device-plugins/kubelet.sock   # one per machine, whatever --root-dir says
 STARTED=0
 
 log() { printf '[realnode %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -398,12 +399,22 @@ start() {
     wait_for "containerd-$i" ctr_ "$i" version
     import_images "$i"
   done
+  # Every kubelet serves its device-plugin registry at one fixed path, not under --root-dir
+  # (k8s.io/kubelet v0.35.4 pkg/apis/deviceplugin/v1beta1 DevicePluginPath); at start it empties that folder,
+  # then binds (k8s.io/kubernetes v1.35.4 pkg/kubelet/cm/devicemanager/plugin/v1beta1/server.go, Start). Two
+  # kubelets starting together can interleave so that one binds after the other emptied the folder and
+  # before the other binds: that one gets EADDRINUSE and exits ("Failed to start ContainerManager", seen
+  # once here). So they start one at a time: the socket is removed, and the next kubelet starts once this
+  # one's bind has made it again.
   for i in "${!ZONES[@]}"; do
     n=$(node_name "$i"); d=$RUN/node-$i
-    pid_of "kubelet-$i" >/dev/null || spawn "kubelet-$i" "$K8S_BIN/kubelet" --config "$d/kubelet.yaml" \
+    pid_of "kubelet-$i" >/dev/null && continue
+    rm -f "$DEVICE_PLUGIN_SOCK"
+    spawn "kubelet-$i" "$K8S_BIN/kubelet" --config "$d/kubelet.yaml" \
       --kubeconfig "$RUN/$n.kubeconfig" --root-dir "$d/kubelet" --hostname-override "$n" --node-ip "$(gateway "$i")" \
       --node-labels "anka.io/real-node=true,topology.kubernetes.io/zone=${ZONES[$i]},topology.kubernetes.io/region=$REGION,node.kubernetes.io/instance-type=local,eks.amazonaws.com/nodegroup=workers-${ZONES[$i]},eks.amazonaws.com/capacityType=ON_DEMAND" \
       --v 1
+    wait_for "kubelet-$i's device-plugin socket" test -S "$DEVICE_PLUGIN_SOCK"
   done
   pid_of kube-proxy >/dev/null || spawn kube-proxy "$K8S_BIN/kube-proxy" --kubeconfig "$RUN/kube-proxy.kubeconfig" \
     --proxy-mode iptables --cluster-cidr "$CLUSTER_CIDR" --hostname-override "$(node_name 0)" \

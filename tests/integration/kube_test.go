@@ -70,3 +70,36 @@ func TestPodReadsWhatBothTestsNeed(t *testing.T) {
 		"container etcd waiting: CrashLoopBackOff back-off 10s",
 	}, p.Problems())
 }
+
+// TestSchedulingReadsAsTheAPIServerWritesThem: the scheduler's refusal is
+// read from PodScheduled only when it is Unschedulable (not while the pod
+// is merely waiting), a node is Ready only by its Ready condition, and a
+// CPU quantity reads back in both forms the API server writes.
+func TestSchedulingReadsAsTheAPIServerWritesThem(t *testing.T) {
+	var held, waiting Pod
+	require.NoError(t, json.Unmarshal([]byte(`{"status": {"phase": "Pending", "conditions": [
+		{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+		 "message": "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict."}]}}`), &held))
+	require.NoError(t, json.Unmarshal([]byte(`{"status": {"phase": "Pending", "conditions": [
+		{"type": "PodScheduled", "status": "False", "reason": "SchedulerError"}]}}`), &waiting))
+	msg, refused := held.Unschedulable()
+	assert.True(t, refused)
+	assert.Contains(t, msg, "were unschedulable")
+	_, refused = waiting.Unschedulable()
+	assert.False(t, refused)
+
+	var ready, initializing Node
+	require.NoError(t, json.Unmarshal([]byte(`{"status": {"allocatable": {"cpu": "7910m"},
+		"conditions": [{"type": "MemoryPressure", "status": "False"}, {"type": "Ready", "status": "True"}]}}`), &ready))
+	require.NoError(t, json.Unmarshal([]byte(`{"status": {"allocatable": {"cpu": "1k"}}}`), &initializing))
+	assert.True(t, ready.Ready())
+	assert.False(t, initializing.Ready())
+
+	for q, want := range map[string]int64{"7910m": 7910, "8": 8000, ready.Status.Allocatable["cpu"]: 7910} {
+		got, err := milliCPU(q)
+		require.NoError(t, err, q)
+		assert.Equal(t, want, got, q)
+	}
+	_, err := milliCPU(initializing.Status.Allocatable["cpu"])
+	assert.Error(t, err, "KWOK's default 1k must not read as a shape")
+}

@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/monitoring"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 )
 
 // operatorCRD is a stand-in for a Prometheus Operator CRD: the real group,
@@ -66,7 +68,30 @@ func (e *env) monitoringNeedsTheOperatorCRDs(t *testing.T) {
 		name := c[0] + ".monitoring.coreos.com"
 		t.Cleanup(func() { _, _ = e.kube.Do(ctx, http.MethodDelete, path+"/"+name, "", nil) })
 	}
-	time.Sleep(2 * time.Second) // the API server serves a new CRD's kind shortly after it is established
+	// The provider finds kinds through discovery, which lists a new CRD's
+	// kind only after the API server has named and established it.
+	if err := poll.Until(ctx, time.Minute, 250*time.Millisecond, "the Prometheus Operator's kinds in discovery", func() error {
+		var l struct {
+			Resources []struct {
+				Name string `json:"name"`
+			} `json:"resources"`
+		}
+		if err := e.kube.Get(ctx, "/apis/monitoring.coreos.com/v1", &l); err != nil {
+			return err
+		}
+		served := map[string]bool{}
+		for _, r := range l.Resources {
+			served[r.Name] = true
+		}
+		for _, crd := range monitoring.RequiredCRDs {
+			if !served[strings.TrimSuffix(crd, ".monitoring.coreos.com")] {
+				return fmt.Errorf("%s not listed", crd)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	r, _, err := e.previewEvents()
 	if err != nil {

@@ -2,9 +2,13 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
+	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
 )
 
 // The few fields of Kubernetes objects the checks read.
@@ -29,10 +33,28 @@ type Node struct {
 	Spec     struct {
 		Unschedulable bool `json:"unschedulable"`
 	} `json:"spec"`
+	Status struct {
+		Allocatable map[string]string `json:"allocatable"`
+		Conditions  []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+		} `json:"conditions"`
+	} `json:"status"`
 }
 
 // Zone is the node's topology.kubernetes.io/zone label.
 func (n Node) Zone() string { return n.Metadata.Labels[ZoneLabel] }
+
+// Ready reports the node's Ready condition (KWOK sets it when it has
+// initialized the node).
+func (n Node) Ready() bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == "Ready" {
+			return c.Status == "True"
+		}
+	}
+	return false
+}
 
 // Pod is a pod: what the KWOK checks read (placement, images, volumes,
 // conditions) and the containers' run-time state only a real kubelet
@@ -74,6 +96,18 @@ func (p Pod) Ready() bool {
 		}
 	}
 	return false
+}
+
+// Unschedulable reports whether the scheduler has marked the pod
+// PodScheduled=False for reason Unschedulable, and its message: the
+// scheduler's own word that no node it knows of fits the pod now.
+func (p Pod) Unschedulable() (string, bool) {
+	for _, c := range p.Status.Conditions {
+		if c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable" {
+			return c.Message, true
+		}
+	}
+	return "", false
 }
 
 // Image of the named container ("" if none).
@@ -278,6 +312,50 @@ func (k *Kube) Evict(ctx context.Context, ns, pod string) error {
 		"metadata": map[string]any{"name": pod, "namespace": ns},
 	})
 	return err
+}
+
+// AwaitPDB waits until the disruption controller reports the budget
+// ns/name with allowed disruptions and healthy pods: it writes that status
+// after it sees the pods change, so a read right after an eviction or a
+// rollout can still show the old figures.
+func (k *Kube) AwaitPDB(ctx context.Context, ns, name string, allowed, healthy int) error {
+	return poll.Until(ctx, 2*time.Minute, 250*time.Millisecond, fmt.Sprintf("PDB %s disruptionsAllowed=%d currentHealthy=%d", name, allowed, healthy), func() error {
+		p, err := k.PDB(ctx, ns, name)
+		if err != nil {
+			return poll.Stop(err)
+		}
+		if s := p.Status; s.DisruptionsAllowed != allowed || s.CurrentHealthy != healthy {
+			return fmt.Errorf("disruptionsAllowed=%d currentHealthy=%d desiredHealthy=%d expectedPods=%d", s.DisruptionsAllowed, s.CurrentHealthy, s.DesiredHealthy, s.ExpectedPods)
+		}
+		return nil
+	})
+}
+
+// AwaitHeldPending waits until the pod ns/name has been replaced (its UID
+// is no longer oldUID) and the scheduler holds the replacement Pending as
+// Unschedulable, and returns the scheduler's message. That condition is
+// the scheduler's word that it has seen the node's cordon: a replacement it
+// placed before seeing it would run on the cordoned node, which fails here.
+func (k *Kube) AwaitHeldPending(ctx context.Context, ns, name, oldUID string) (string, error) {
+	var msg string
+	err := poll.Until(ctx, 2*time.Minute, 250*time.Millisecond, "the scheduler to hold the replacement "+name+" Pending", func() error {
+		var p Pod
+		if err := k.Get(ctx, "/api/v1/namespaces/"+ns+"/pods/"+name, &p); err != nil {
+			return err
+		}
+		if p.Metadata.UID == oldUID {
+			return errors.New("not replaced yet")
+		}
+		if p.Spec.NodeName != "" {
+			return poll.Stop(fmt.Errorf("the replacement was placed on %s", p.Spec.NodeName))
+		}
+		var refused bool
+		if msg, refused = p.Unschedulable(); !refused {
+			return errors.New(p.String())
+		}
+		return nil
+	})
+	return msg, err
 }
 
 // Cordon marks a node unschedulable (or schedulable again).

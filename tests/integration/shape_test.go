@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,21 @@ func nodeShape(t *testing.T, instanceType string) capacity.Resources {
 	return free
 }
 
+// quantities is r as a node's status.allocatable (and capacity).
+func quantities(r capacity.Resources) map[string]any {
+	return map[string]any{"cpu": fmt.Sprintf("%dm", r.MilliCPU), "memory": fmt.Sprintf("%dMi", r.MemoryMiB), "pods": fmt.Sprint(r.Pods), "ephemeral-storage": "80Gi"}
+}
+
+// milliCPU reads a CPU quantity as the API server writes it back ("7910m",
+// or "8" for a whole number of CPUs).
+func milliCPU(q string) (int64, error) {
+	if v, ok := strings.CutSuffix(q, "m"); ok {
+		return strconv.ParseInt(v, 10, 64)
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	return n * 1000, err
+}
+
 // shapeNodes gives every KWOK node the allocatable (and capacity) r.
 func (e *env) shapeNodes(t *testing.T, r capacity.Resources) {
 	t.Helper()
@@ -39,7 +55,7 @@ func (e *env) shapeNodes(t *testing.T, r capacity.Resources) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := map[string]any{"cpu": fmt.Sprintf("%dm", r.MilliCPU), "memory": fmt.Sprintf("%dMi", r.MemoryMiB), "pods": fmt.Sprint(r.Pods), "ephemeral-storage": "80Gi"}
+	q := quantities(r)
 	for _, n := range nodes {
 		if _, err := e.kube.Do(e.ctx, "PATCH", "/api/v1/nodes/"+n.Metadata.Name+"/status", "application/merge-patch+json",
 			map[string]any{"status": map[string]any{"allocatable": q, "capacity": q}}); err != nil {
@@ -80,6 +96,23 @@ func (e *env) systemStandIns(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stand-in %s: %v", name, err)
 		}
+	}
+	// They must hold their share before the workload's pods are scheduled,
+	// or the workload would be shown to fit on nodes the system pods do not
+	// yet use: a Deployment reaches the scheduler through its ReplicaSet.
+	if err := poll.Until(e.ctx, time.Minute, 250*time.Millisecond, "the system stand-ins available", func() error {
+		deps, err := e.kube.Deployments(e.ctx, "kube-system")
+		if err != nil {
+			return poll.Stop(err)
+		}
+		for _, d := range deps {
+			if strings.HasPrefix(d.Metadata.Name, "standin-") && (d.Spec.Replicas == nil || d.Status.AvailableReplicas != *d.Spec.Replicas) {
+				return fmt.Errorf("%s: %d available", d.Metadata.Name, d.Status.AvailableReplicas)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -183,15 +216,14 @@ func (e *env) eksNodeShapes(t *testing.T) {
 		if err := e.kube.Get(ctx, "/api/v1/namespaces/"+ns+"/pods/"+probe, &p); err != nil {
 			return poll.Stop(err)
 		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable" {
-				if !strings.Contains(c.Message, "Insufficient cpu") {
-					return poll.Stop(fmt.Errorf("unschedulable for another reason: %s", c.Message))
-				}
-				return nil
-			}
+		msg, refused := p.Unschedulable()
+		switch {
+		case !refused:
+			return errors.New(p.String())
+		case !strings.Contains(msg, "Insufficient cpu"):
+			return poll.Stop(fmt.Errorf("unschedulable for another reason: %s", msg))
 		}
-		return errors.New(p.String())
+		return nil
 	}); err != nil {
 		t.Error(err)
 	}
@@ -204,6 +236,7 @@ func (e *env) eksNodeShapes(t *testing.T) {
 func (e *env) eksNodeShapesProd(t *testing.T) {
 	e.need(t)
 	ctx := e.ctx
+	free := nodeShape(t, "m6i.2xlarge")
 	nodes, err := e.kube.Nodes(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -220,22 +253,32 @@ func (e *env) eksNodeShapesProd(t *testing.T) {
 		name := n.Metadata.Name + "-2"
 		labels := md["labels"].(map[string]any)
 		labels["kubernetes.io/hostname"] = name
+		// The shape goes in the create: KWOK initializes a new node from the
+		// object it was told of and keeps an allocatable that is there, but
+		// fills a missing one with 1000 CPUs, which could land after a
+		// later patch and leave prod's shape untested.
 		if _, err := e.kube.Create(ctx, "/api/v1/nodes", map[string]any{
 			"apiVersion": "v1", "kind": "Node",
 			"metadata": map[string]any{"name": name, "labels": labels, "annotations": md["annotations"]},
+			"status":   map[string]any{"allocatable": quantities(free), "capacity": quantities(free)},
 		}); err != nil {
 			t.Fatalf("second node in %s: %v", n.Zone(), err)
 		}
 	}
-	free := nodeShape(t, "m6i.2xlarge")
-	if err := poll.Until(ctx, time.Minute, 250*time.Millisecond, "six Ready nodes", func() error {
-		e.shapeNodes(t, free)
+	e.shapeNodes(t, free)
+	if err := poll.Until(ctx, time.Minute, 250*time.Millisecond, fmt.Sprintf("six Ready nodes of %dm", free.MilliCPU), func() error {
 		nodes, err := e.kube.Nodes(ctx)
 		if err != nil {
 			return poll.Stop(err)
 		}
 		if len(nodes) != 6 {
 			return fmt.Errorf("%d nodes", len(nodes))
+		}
+		for _, n := range nodes {
+			cpu, err := milliCPU(n.Status.Allocatable["cpu"])
+			if err != nil || !n.Ready() || cpu != free.MilliCPU {
+				return fmt.Errorf("%s: ready=%t allocatable cpu %q", n.Metadata.Name, n.Ready(), n.Status.Allocatable["cpu"])
+			}
 		}
 		return nil
 	}); err != nil {

@@ -320,18 +320,7 @@ func (e *env) schedulerSpread(t *testing.T) {
 func (e *env) pdbRefusesSecondEviction(t *testing.T) {
 	e.need(t)
 	ctx, ns := e.ctx, e.cfg.Namespace
-	pdb := func(wantAllowed, wantHealthy int) error {
-		return poll.Until(ctx, 30*time.Second, 250*time.Millisecond, fmt.Sprintf("PDB etcd disruptionsAllowed=%d currentHealthy=%d", wantAllowed, wantHealthy), func() error {
-			p, err := e.kube.PDB(ctx, ns, "etcd")
-			if err != nil {
-				return poll.Stop(err)
-			}
-			if s := p.Status; s.DisruptionsAllowed != wantAllowed || s.CurrentHealthy != wantHealthy {
-				return fmt.Errorf("disruptionsAllowed=%d currentHealthy=%d desiredHealthy=%d expectedPods=%d", s.DisruptionsAllowed, s.CurrentHealthy, s.DesiredHealthy, s.ExpectedPods)
-			}
-			return nil
-		})
-	}
+	pdb := func(allowed, healthy int) error { return e.kube.AwaitPDB(ctx, ns, "etcd", allowed, healthy) }
 	n := e.cfg.EtcdReplicas
 	if err := pdb(1, n); err != nil {
 		t.Fatal(err)
@@ -361,10 +350,11 @@ func (e *env) pdbRefusesSecondEviction(t *testing.T) {
 	if err := pdb(0, n-1); err != nil {
 		t.Fatal(err)
 	}
-	var replacement Pod
-	if err := e.kube.Get(ctx, "/api/v1/namespaces/"+ns+"/pods/"+first.Metadata.Name, &replacement); err == nil {
-		t.Logf("replacement %s: %s (uid %s, was %s)", first.Metadata.Name, replacement, replacement.Metadata.UID, first.Metadata.UID)
+	msg, err := e.kube.AwaitHeldPending(ctx, ns, first.Metadata.Name, first.Metadata.UID)
+	if err != nil {
+		t.Fatalf("%v (cordoned %s)", err, node)
 	}
+	t.Logf("replacement %s: unschedulable, %s", first.Metadata.Name, msg)
 
 	err = e.kube.Evict(ctx, ns, second.Metadata.Name)
 	switch {
