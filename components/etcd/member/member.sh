@@ -163,6 +163,30 @@ healthy_endpoint() {
 	return 1
 }
 
+# member_change ENDPOINTS ARGS...: `etcdctl member ARGS` through the healthy members of ENDPOINTS in
+# turn, until one accepts (its output in out). A member judges a membership change by its own view
+# of its peers (etcd v3.6.16 etcdserver/server.go, mayAddMember and mayRemoveMember: the peers it
+# has been connected to for the last 5 s), and that view can stay wrong while the cluster is
+# healthy: a failed pipeline write marks a peer inactive, and only a new stream connection marks it
+# active again (etcdserver/api/rafthttp, pipeline.go and stream.go; etcd-io/etcd#14523). The
+# real-pods test saw etcd-0 refuse a learner add so for minutes after etcd-1's pod came back on a
+# new address, while etcd-1 was connected to both. So "unhealthy cluster" is one member's view and
+# the next member is asked; any other error ends the try (the caller lists the members again).
+member_change() {
+	mc_eps=$1
+	shift
+	out="no healthy member answered"
+	for mc_ep in $(printf '%s' "$mc_eps" | tr ',' ' '); do
+		probe --endpoints="$mc_ep" endpoint health >/dev/null 2>&1 || continue
+		out=$(ctl --endpoints="$mc_ep" member "$@" 2>&1) && return 0
+		case $out in
+		*"unhealthy cluster"*) log "member-change=refused endpoint=$mc_ep change=$1 error=$(errline "$out")" ;;
+		*) return 1 ;;
+		esac
+	done
+	return 1
+}
+
 # view_ic: an --initial-cluster string for the members in VIEW. Members that never started have no
 # name in etcd; they get the name the static list gives their peer URL (this member gets $ME).
 view_ic() {
@@ -380,7 +404,7 @@ join_cluster() {
 			backoff
 			continue
 		fi
-		if ! ep=$(healthy_endpoint "$OTHERS"); then
+		if ! healthy_endpoint "$OTHERS" >/dev/null; then
 			log "join=wait member=$ME reason=cluster-unhealthy"
 			backoff
 			continue
@@ -393,7 +417,7 @@ join_cluster() {
 				log "decision=join-unstarted-learner member=$ME id=$1 reason=$REASON cluster_id=$VIEW_CLUSTER"
 				run_etcd existing "$(view_ic)"
 			fi
-			if ! out=$(ctl --endpoints="$ep" member remove "$1" 2>&1); then
+			if ! member_change "$OTHERS" remove "$1"; then
 				log "join=wait member=$ME reason=remove-stale-failed id=$1 error=$(errline "$out")"
 				backoff
 				continue
@@ -401,7 +425,7 @@ join_cluster() {
 			log "decision=removed-stale member=$ME id=$1 name=$2 cluster_id=$VIEW_CLUSTER"
 			continue
 		fi
-		if ! out=$(ctl --endpoints="$ep" member add "$ME" --learner --peer-urls="$MY_PEER" 2>&1); then
+		if ! member_change "$OTHERS" add "$ME" --learner --peer-urls="$MY_PEER"; then
 			log "join=wait member=$ME reason=member-add-failed error=$(errline "$out")"
 			backoff
 			continue
@@ -539,7 +563,7 @@ mode_prune() {
 		set -- $cand
 		cid=$1 cname=$2 cclient=$4
 		# Every voting member that stays must be healthy, so the removal keeps a quorum with margin.
-		unhealthy="" first=""
+		unhealthy="" first="" healthy=""
 		stay=$(printf '%s\n' "$VIEW" | awk -v want="$desired_peers" '
 			BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
 			NF == 5 && $5 == "false" { split($3, p, ","); if (p[1] in keep) print $1, $2, $4 }')
@@ -548,8 +572,9 @@ mode_prune() {
 			c=${sclient%%,*}
 			if [ "$c" = - ] || ! ctl --endpoints="$c" endpoint health >/dev/null 2>&1; then
 				unhealthy="$unhealthy $sname"
-			elif [ -z "$first" ]; then
-				first="$sid $c"
+			else
+				healthy="$healthy,$c"
+				[ -n "$first" ] || first="$sid $c"
 			fi
 		done <<EOF
 $stay
@@ -569,7 +594,7 @@ EOF
 			fi
 			log "prune=moved-leader from=$cname id=$cid to=$tid"
 		fi
-		if ! out=$(ctl --endpoints="$tep" member remove "$cid" 2>&1); then
+		if ! member_change "${healthy#,}" remove "$cid"; then
 			log "prune=wait reason=member-remove-failed candidate=$cname error=$(errline "$out")"
 			backoff
 			continue
