@@ -32,17 +32,15 @@ func TestCapacityDevAsItWasIsRefused(t *testing.T) {
 	etcdCfg := withKeys(t, cfg["anka:etcd"], map[string]any{"cpuRequest": "1"})
 	controller := withKeys(t, cfg["anka:controller"], map[string]any{"cpuMillis": 500})
 	registry := withKeys(t, cfg["anka:registry"], map[string]any{"cpuMillis": 500})
-	run, err := runStackFile(t, "dev", map[string]string{"anka:etcd": etcdCfg, "anka:controller": controller, "anka:registry": registry})
-	require.Error(t, err)
-	harness.AssertKeys(t, err, "anka:cluster.nodes.instanceTypes")
+	msg := assertRefused(t, "dev", map[string]string{"anka:etcd": etcdCfg, "anka:controller": controller, "anka:registry": registry},
+		"anka:cluster.nodes.instanceTypes")
 	for _, want := range []string{
 		"PENDING anka-controller-registry", "allocatable 1930m CPU",
 		"anka:cluster.nodes.desiredPerZone", "anka:controller.cpuMillis", "anka:registry.cpuMillis",
 		"the cheapest that fits is",
 	} {
-		assert.Contains(t, err.Error(), want)
+		assert.Contains(t, msg, want)
 	}
-	assert.Equal(t, 0, run.rec.Len(), "refused before any resource")
 }
 
 // TestCapacityUnknownInstanceTypeIsRefused: the plan cannot vouch for a type
@@ -50,10 +48,8 @@ func TestCapacityDevAsItWasIsRefused(t *testing.T) {
 func TestCapacityUnknownInstanceTypeIsRefused(t *testing.T) {
 	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
 	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"nodes": map[string]any{"instanceTypes": []string{"x9z.huge"}}})
-	_, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
-	require.Error(t, err)
-	harness.AssertKeys(t, err, "anka:cluster.nodes.instanceTypes")
-	assert.Contains(t, err.Error(), "x9z.huge")
+	msg := assertRefused(t, "dev", map[string]string{"anka:cluster": cluster}, "anka:cluster.nodes.instanceTypes")
+	assert.Contains(t, msg, "x9z.huge")
 }
 
 // TestCapacityPlanTakesTheSmallestType: a node group of several types may

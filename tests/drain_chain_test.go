@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
 
 // AWS's ranges (Elastic Load Balancing API reference: TargetGroupAttribute
@@ -56,7 +51,7 @@ const (
 func TestDrainChainInGoldenFiles(t *testing.T) {
 	for _, stack := range environmentStacks {
 		t.Run(stack, func(t *testing.T) {
-			g := loadChainGolden(t, stack)
+			g := readGolden(t, stack)
 
 			// Registry hop.
 			regs := g.deploymentsWithContainer("registry")
@@ -74,7 +69,7 @@ func TestDrainChainInGoldenFiles(t *testing.T) {
 			}
 
 			// Load balancer (and NGINX).
-			var drained []chainResource // Deployments whose pods a rollout waits to drain
+			var drained []goldenResource // Deployments whose pods a rollout waits to drain
 			drained = append(drained, regs...)
 			switch ingresses, svc := g.ofType("kubernetes:networking.k8s.io/v1:Ingress"), g.find("kubernetes:core/v1:Service", "edge-nlb"); {
 			case svc != nil:
@@ -155,130 +150,6 @@ func TestDrainChainInGoldenFiles(t *testing.T) {
 			}
 		})
 	}
-}
-
-// chainGolden is a snapshot file read back as plain JSON.
-type chainGolden struct {
-	Resources []chainResource `json:"resources"`
-}
-
-type chainResource struct {
-	Type    string       `json:"type"`
-	Name    string       `json:"name"`
-	Inputs  jsonObj      `json:"inputs"`
-	Options chainOptions `json:"options"`
-}
-
-type chainOptions struct {
-	CustomTimeouts *harness.CustomTimeouts `json:"customTimeouts"`
-}
-
-func loadChainGolden(t *testing.T, stack string) chainGolden {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", stack+".json"))
-	require.NoError(t, err)
-	var g chainGolden
-	require.NoError(t, json.Unmarshal(b, &g))
-	return g
-}
-
-func (g chainGolden) ofType(typ string) []chainResource {
-	var out []chainResource
-	for _, r := range g.Resources {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (g chainGolden) find(typ, name string) *chainResource {
-	for _, r := range g.Resources {
-		if r.Type == typ && r.Name == name {
-			return &r
-		}
-	}
-	return nil
-}
-
-func (g chainGolden) deploymentsWithContainer(name string) []chainResource {
-	var out []chainResource
-	for _, r := range g.ofType("kubernetes:apps/v1:Deployment") {
-		for _, c := range r.pod().containers() {
-			if c["name"] == name {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
-}
-
-func (r chainResource) obj(path ...string) jsonObj { return r.Inputs.obj(path...) }
-func (r chainResource) pod() jsonObj               { return r.Inputs.obj("spec", "template", "spec") }
-
-// jsonObj is one JSON object of a snapshot.
-type jsonObj map[string]any
-
-func (o jsonObj) obj(path ...string) jsonObj {
-	cur := o
-	for _, p := range path {
-		next, ok := cur[p].(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = next
-	}
-	return cur
-}
-
-func (o jsonObj) str(t *testing.T, key string) string {
-	t.Helper()
-	s, ok := o[key].(string)
-	require.True(t, ok, "%q is not a string in %v", key, o)
-	return s
-}
-
-func (o jsonObj) int(t *testing.T, path ...string) int {
-	t.Helper()
-	v, ok := o.obj(path[:len(path)-1]...)[path[len(path)-1]].(float64)
-	require.True(t, ok, "%v is not a number", path)
-	return int(v)
-}
-
-func (o jsonObj) containers() []jsonObj {
-	var out []jsonObj
-	list, _ := o["containers"].([]any)
-	for _, c := range list {
-		if m, ok := c.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func (o jsonObj) container(t *testing.T, name string) jsonObj {
-	t.Helper()
-	for _, c := range o.containers() {
-		if c["name"] == name {
-			return c
-		}
-	}
-	t.Fatalf("no container %q", name)
-	return nil
-}
-
-func (o jsonObj) env(t *testing.T, name string) string {
-	t.Helper()
-	list, _ := o["env"].([]any)
-	for _, e := range list {
-		if m, ok := e.(map[string]any); ok && m["name"] == name {
-			s, ok := m["value"].(string)
-			require.True(t, ok, "env %s has no plain value", name)
-			return s
-		}
-	}
-	t.Fatalf("no env %s", name)
-	return ""
 }
 
 // attr reads key=value out of an AWS Load Balancer Controller attributes

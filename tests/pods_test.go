@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,23 +15,6 @@ import (
 // These tests read the pod specs the program registers for each stack file
 // from the golden files (TestStackGolden keeps them fresh) and check rules
 // that only a cluster would otherwise enforce, at run time.
-
-type goldenResource struct {
-	Type   string         `json:"type"`
-	Name   string         `json:"name"`
-	Inputs map[string]any `json:"inputs"`
-}
-
-func goldenResources(t *testing.T, stack string) []goldenResource {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", stack+".json"))
-	require.NoError(t, err)
-	var g struct {
-		Resources []goldenResource `json:"resources"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &g))
-	return g.Resources
-}
 
 // podObject is a workload object with its pod template.
 type podObject struct {
@@ -52,7 +32,7 @@ func str(v any) string         { s, _ := v.(string); return s }
 func podObjects(t *testing.T, stack string) []podObject {
 	t.Helper()
 	var out []podObject
-	for _, r := range goldenResources(t, stack) {
+	for _, r := range readGolden(t, stack).Resources {
 		kind := r.Type[strings.LastIndex(r.Type, ":")+1:]
 		spec := obj(r.Inputs["spec"])
 		var tmpl map[string]any
@@ -142,7 +122,7 @@ func onWritableMount(c map[string]any, path string) bool {
 func TestPodsClaimsWithinEBSLimits(t *testing.T) {
 	for _, stack := range environmentStacks {
 		classes := map[string]ebs.Volume{}
-		for _, r := range goldenResources(t, stack) {
+		for _, r := range readGolden(t, stack).Resources {
 			if r.Type != "kubernetes:storage.k8s.io/v1:StorageClass" || str(r.Inputs["provisioner"]) != "ebs.csi.aws.com" {
 				continue
 			}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -220,4 +221,129 @@ func TestStackRegistryStorageModes(t *testing.T) {
 			assert.True(t, b.Protect && b.RetainOnDelete, "%s: bucket %s is protected and retained", stack, b.Name)
 		}
 	}
+}
+
+// golden is a snapshot file TestStackGolden keeps, read back as plain JSON
+// by the tests that check rules across a whole rendered stack.
+type golden struct {
+	Resources []goldenResource `json:"resources"`
+}
+
+type goldenResource struct {
+	Type    string        `json:"type"`
+	Name    string        `json:"name"`
+	Inputs  jsonObj       `json:"inputs"`
+	Options goldenOptions `json:"options"`
+}
+
+type goldenOptions struct {
+	CustomTimeouts *harness.CustomTimeouts `json:"customTimeouts"`
+}
+
+func readGolden(t *testing.T, stack string) golden {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", stack+".json"))
+	require.NoError(t, err)
+	var g golden
+	require.NoError(t, json.Unmarshal(b, &g))
+	return g
+}
+
+func (g golden) ofType(typ string) []goldenResource {
+	var out []goldenResource
+	for _, r := range g.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (g golden) find(typ, name string) *goldenResource {
+	for _, r := range g.Resources {
+		if r.Type == typ && r.Name == name {
+			return &r
+		}
+	}
+	return nil
+}
+
+func (g golden) deploymentsWithContainer(name string) []goldenResource {
+	var out []goldenResource
+	for _, r := range g.ofType("kubernetes:apps/v1:Deployment") {
+		for _, c := range r.pod().containers() {
+			if c["name"] == name {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func (r goldenResource) obj(path ...string) jsonObj { return r.Inputs.obj(path...) }
+func (r goldenResource) pod() jsonObj               { return r.Inputs.obj("spec", "template", "spec") }
+
+// jsonObj is one JSON object of a snapshot.
+type jsonObj map[string]any
+
+func (o jsonObj) obj(path ...string) jsonObj {
+	cur := o
+	for _, p := range path {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = next
+	}
+	return cur
+}
+
+func (o jsonObj) str(t *testing.T, key string) string {
+	t.Helper()
+	s, ok := o[key].(string)
+	require.True(t, ok, "%q is not a string in %v", key, o)
+	return s
+}
+
+func (o jsonObj) int(t *testing.T, path ...string) int {
+	t.Helper()
+	v, ok := o.obj(path[:len(path)-1]...)[path[len(path)-1]].(float64)
+	require.True(t, ok, "%v is not a number", path)
+	return int(v)
+}
+
+func (o jsonObj) containers() []jsonObj {
+	var out []jsonObj
+	list, _ := o["containers"].([]any)
+	for _, c := range list {
+		if m, ok := c.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (o jsonObj) container(t *testing.T, name string) jsonObj {
+	t.Helper()
+	for _, c := range o.containers() {
+		if c["name"] == name {
+			return c
+		}
+	}
+	t.Fatalf("no container %q", name)
+	return nil
+}
+
+func (o jsonObj) env(t *testing.T, name string) string {
+	t.Helper()
+	list, _ := o["env"].([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && m["name"] == name {
+			s, ok := m["value"].(string)
+			require.True(t, ok, "env %s has no plain value", name)
+			return s
+		}
+	}
+	t.Fatalf("no env %s", name)
+	return ""
 }

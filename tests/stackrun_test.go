@@ -14,6 +14,8 @@ import (
 	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // repoRoot is where Pulumi.yaml and the stack files live.
@@ -44,6 +46,29 @@ func runStackFile(t testing.TB, stack string, overrides map[string]string) (*sta
 	t.Helper()
 	cfg, secretKeys := stackConfig(t, stack, overrides)
 	return runConfig(t, stack, cfg, secretKeys)
+}
+
+// refusal is a config the program must refuse at preview: the stack file,
+// the overridden keys, and every config key the error names.
+type refusal struct {
+	name      string
+	stack     string
+	overrides map[string]string
+	keys      []string
+}
+
+// assertRefused runs the program on Pulumi.<stack>.yaml with overrides and
+// asserts that validation refused it naming exactly keys, before any
+// resource was registered (what a user sees as a failed `pulumi preview`
+// that created nothing). It returns the error's message for checks of its
+// wording.
+func assertRefused(t *testing.T, stack string, overrides map[string]string, keys ...string) string {
+	t.Helper()
+	run, err := runStackFile(t, stack, overrides)
+	require.Error(t, err)
+	harness.AssertKeys(t, err, keys...)
+	assert.Zero(t, run.rec.Len(), "refused before any resource is registered")
+	return err.Error()
 }
 
 // stackConfig is the config runStackFile hands the program: the stack
