@@ -10,6 +10,7 @@ import (
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
 	"github.com/anka-ha/anka-build-cloud-aws/components/monitoring"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/cronschedule"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
@@ -39,8 +40,9 @@ func (c *Config) monitoringWiring() {
 	}
 	m.BackupCronJob, m.BackupInterval = "", 0
 	if *c.Etcd.Backup.Enabled {
-		if d, err := monitoring.ScheduleInterval(c.Etcd.Backup.Schedule); err == nil {
-			// A bad schedule is reported once, by etcd's validation.
+		if d, err := cronschedule.LongestGap(c.Etcd.Backup.Schedule); err == nil {
+			// A bad schedule is reported once, by etcd's validation, which
+			// applies the same rule (cronschedule.Parse).
 			m.BackupCronJob, m.BackupInterval = etcdBackupCronJob, d
 		}
 	}

@@ -133,6 +133,28 @@ func TestStackMonitoringWatchesTheObjectsItNames(t *testing.T) {
 	}
 }
 
+// TestStackBackupScheduleRefusedOnceWithMonitoring: a backup schedule the
+// API server would refuse fails preview once, under etcd's key, with
+// monitoring on. Before, it passed preview, the stale-backup alert was left
+// out without a word (monitoring's parser refused it, trusting etcd's check
+// to report it), and `up` failed creating the CronJob.
+func TestStackBackupScheduleRefusedOnceWithMonitoring(t *testing.T) {
+	assertRefused(t, "prod", merge(monitoringOn, patchObject(t, "prod", "anka:etcd", map[string]any{"backup": map[string]any{"schedule": "61 * * * *"}})),
+		"anka:etcd.backup.schedule")
+
+	run, err := runStackFile(t, "prod", merge(monitoringOn, patchObject(t, "prod", "anka:etcd", map[string]any{"backup": map[string]any{"schedule": "@midnight"}})))
+	require.NoError(t, err)
+	var expr string
+	for _, g := range prometheusRuleGroups(t, run) {
+		for _, r := range g.Rules {
+			if r.Alert == monitoring.AlertEtcdBackupStale {
+				expr = r.Expr
+			}
+		}
+	}
+	assert.Contains(t, expr, "> 172800", "twice @midnight's 24 h gap")
+}
+
 // TestStackMonitoringValidation: monitoring config errors name their key,
 // and a metrics namespace other than the monitoring one is refused (the
 // scrapes would be dropped by the NetworkPolicy).

@@ -2,10 +2,10 @@ package etcd
 
 import (
 	"cmp"
-	"regexp"
 	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/cronschedule"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/quantity"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -57,7 +57,9 @@ type BackupArgs struct {
 	// default true when the cluster has an OIDC provider (EKS).
 	// Config anka:etcd.backup.enabled.
 	Enabled *bool `json:"enabled"`
-	// Schedule in cron syntax, default hourly "0 * * * *". Config anka:etcd.backup.schedule.
+	// Schedule of the backup CronJob, in UTC: five cron fields or a macro
+	// such as @hourly, as the API server accepts it; default hourly
+	// "0 * * * *". Config anka:etcd.backup.schedule.
 	Schedule string `json:"schedule"`
 	// RetentionDays before snapshots (and old versions) expire, default 30.
 	// Config anka:etcd.backup.retentionDays.
@@ -224,8 +226,6 @@ func (a Args) Settings() member.Settings {
 	}.WithDefaults()
 }
 
-var cronField = regexp.MustCompile(`^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$`)
-
 // Validate reports every problem with the (defaulted) args, naming config keys.
 func (a Args) Validate() error {
 	a = a.WithDefaults()
@@ -268,8 +268,8 @@ func (a Args) Validate() error {
 		if !a.AWS || !a.HasOIDC {
 			p.Addf("anka:etcd.backup.enabled", "needs an EKS cluster with an OIDC provider for the upload role (anka:cluster.mode eks, or anka:cluster.oidcProviderArn for an existing cluster); set it to false otherwise")
 		}
-		if !cronField.MatchString(a.Backup.Schedule) {
-			p.Addf("anka:etcd.backup.schedule", "must be a cron schedule with five fields such as \"0 * * * *\", got %q", a.Backup.Schedule)
+		if _, err := cronschedule.Parse(a.Backup.Schedule); err != nil {
+			p.Addf("anka:etcd.backup.schedule", "must be a schedule the Kubernetes API server accepts for a CronJob: five fields such as \"0 * * * *\" or a macro such as @hourly, got %q (%v)", a.Backup.Schedule, err)
 		}
 		p.Between("anka:etcd.backup.retentionDays", a.Backup.RetentionDays, 1, 3650, " days")
 	}

@@ -198,6 +198,20 @@ func TestEtcdWithoutAWSHasNoBackupOrDiskCheck(t *testing.T) {
 	assert.Empty(t, rec.ByType("kubernetes:core/v1:Secret"))
 }
 
+// TestEtcdBackupScheduleMacros: every macro Kubernetes documents for a
+// CronJob schedule is accepted and reaches the CronJob as written (the
+// five-field check this replaced refused @midnight and @annually).
+func TestEtcdBackupScheduleMacros(t *testing.T) {
+	for _, schedule := range []string{"@midnight", "@annually", "15 */2 * * mon-fri"} {
+		a := prodArgs()
+		a.Backup.Schedule = schedule
+		rec, err := run(t, a)
+		require.NoError(t, err, schedule)
+		cron := rec.Get(t, "kubernetes:batch/v1:CronJob", "etcd-backup")
+		assert.Equal(t, schedule, cron.Inputs["spec"].ObjectValue()["schedule"].StringValue())
+	}
+}
+
 func TestEtcdValidation(t *testing.T) {
 	off := false
 	cases := []struct {
@@ -213,6 +227,9 @@ func TestEtcdValidation(t *testing.T) {
 		{"a memory limit below the request is refused", func(a *Args) { a.MemoryLimit = "1Gi" }, []string{"anka:etcd.memoryLimit"}},
 		{"backups without OIDC are refused", func(a *Args) { on := true; a.HasOIDC = false; a.Backup.Enabled = &on }, []string{"anka:etcd.backup.enabled"}},
 		{"a heartbeat that makes the election timeout too short is refused", func(a *Args) { a.HeartbeatIntervalMs = 1000 }, []string{"anka:etcd.electionTimeoutMs"}},
+		// The API server refuses both CronJobs at `up`.
+		{"a backup schedule at minute 61 is refused", func(a *Args) { a.Backup.Schedule = "61 * * * *" }, []string{"anka:etcd.backup.schedule"}},
+		{"a time zone in the backup schedule is refused", func(a *Args) { a.Backup.Schedule = "CRON_TZ=UTC 0 * * * *" }, []string{"anka:etcd.backup.schedule"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

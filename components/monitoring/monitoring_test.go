@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
@@ -146,33 +145,4 @@ func TestMonitoringDefaultsAndValidation(t *testing.T) {
 	assert.ElementsMatch(t, []string{"anka:monitoring.namespace", "anka:monitoring.dashboard.namespace", "anka:monitoring.scrapeInterval",
 		"anka:monitoring.runbookBaseUrl", "anka:monitoring.labels"}, validation.Keys(bad.Validate()))
 	harness.AssertKeys(t, Args{Mode: "prometheus"}.Validate(), "anka:monitoring.mode")
-}
-
-// TestScheduleInterval: the longest gap of a schedule, so "twice the
-// schedule" is right for irregular ones.
-func TestScheduleInterval(t *testing.T) {
-	for _, c := range []struct {
-		schedule string
-		want     time.Duration
-	}{
-		{"0 * * * *", time.Hour},
-		{"@hourly", time.Hour},
-		{"*/15 * * * *", 15 * time.Minute},
-		{"0 */6 * * *", 6 * time.Hour},
-		{"30 2 * * *", 24 * time.Hour},
-		{"0 9 * * 1-5", 72 * time.Hour}, // Friday 09:00 to Monday 09:00
-		{"0 9 * * MON-FRI", 72 * time.Hour},
-		{"0 0,12 * * *", 12 * time.Hour},
-		{"5/20 * * * *", 20 * time.Minute}, // :05 :25 :45, then :05
-		{"0/25 * * * *", 25 * time.Minute}, // :00 :25 :50, then :00
-		{"@weekly", 7 * 24 * time.Hour},
-	} {
-		got, err := ScheduleInterval(c.schedule)
-		require.NoError(t, err, c.schedule)
-		assert.Equal(t, c.want, got, c.schedule)
-	}
-	for _, bad := range []string{"* * * *", "61 * * * *", "a * * * *", "*/0 * * * *"} {
-		_, err := ScheduleInterval(bad)
-		assert.Error(t, err, bad)
-	}
 }

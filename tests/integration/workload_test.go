@@ -152,6 +152,7 @@ func TestLocalWorkload(t *testing.T) {
 	})
 
 	t.Run("PreviewUpThenEmptyPreview", e.previewUpNoop)
+	t.Run("CronScheduleRuleIsTheAPIServers", e.cronScheduleRuleIsTheAPIServers)
 	t.Run("SchedulerSpread", e.schedulerSpread)
 	t.Run("PDBRefusesSecondEviction", e.pdbRefusesSecondEviction)
 	t.Run("ImageChangeUpdatesNotReplaces", e.imageChangeUpdates)
