@@ -29,7 +29,7 @@ var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // and refuses TZ and CRON_TZ in it ("use timeZone field instead").
 func Parse(schedule string) (cron.Schedule, error) {
 	if strings.Contains(schedule, "TZ") {
-		return nil, errors.New("a time zone (TZ or CRON_TZ) in the schedule is refused by Kubernetes; schedules run in the controller's UTC")
+		return nil, errors.New("a time zone (TZ or CRON_TZ) in the schedule is refused by Kubernetes; the schedule runs in kube-controller-manager's time zone (UTC on EKS)")
 	}
 	s, err := parseStandard(schedule)
 	if err != nil {
