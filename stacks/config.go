@@ -186,6 +186,7 @@ func (c Config) Warnings() []string {
 func (c Config) Validate() error {
 	var p validation.Problems
 	p.OneOf("anka:environment", c.Environment, EnvDev, EnvProd)
+	p.Merge(namespace.Args{Name: c.Namespace}.Validate())
 	p.Merge(c.Network.Validate())
 	ca := c.clusterArgs()
 	if c.Region == "" {

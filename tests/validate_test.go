@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
@@ -62,6 +63,8 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			map[string]string{"anka:storage": `{"etcd":{"type":"gp3","iops":3000}}`}, []string{"anka:storage.etcd.iops"}},
 		{"a KMS key that is not an ARN is refused", "dev",
 			map[string]string{"anka:storage": `{"etcd":{"kmsKeyArn":"my-key"}}`}, []string{"anka:storage.etcd.kmsKeyArn"}},
+		{"a KMS key ARN with a five-digit account is refused once", "dev",
+			map[string]string{"anka:storage": `{"etcd":{"kmsKeyArn":"arn:aws:kms:us-east-1:12345:key/abc"}}`}, []string{"anka:storage.etcd.kmsKeyArn"}},
 		{"an unknown edge mode is refused", "dev",
 			map[string]string{"anka:edge": `{"mode":"elb","controllerHostname":"a.example.com","registryHostname":"r.example.com"}`}, []string{"anka:edge.mode"}},
 		{"an idle timeout at the old NLB limit is refused", "dev",
@@ -110,10 +113,25 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			map[string]string{"anka:registry": `{"storage":"pvc","memoryLimt":"4Gi"}`}, []string{"anka:registry"}},
 		{"a root token below the vendor's minimum is refused before any resource", "dev",
 			map[string]string{"anka:buildcloud": `{"rootToken":"short"}`}, []string{"anka:buildcloud.rootToken"}},
+		{"a namespace Kubernetes refuses is refused under anka:namespace, once", "dev",
+			map[string]string{"anka:namespace": "Build_Cloud"}, []string{"anka:namespace"}},
 		{"a namespace under anka:buildcloud is refused, pointing at anka:namespace", "dev",
 			map[string]string{"anka:buildcloud": `{"namespace":"ci"}`}, []string{"anka:buildcloud"}},
 		{"prod with metrics on and no metrics namespace is refused", "prod",
 			map[string]string{"anka:buildcloud": `{"topology":"split"}`}, []string{"anka:buildcloud.metricsNamespace"}},
+		// Kubernetes' name rules, one for every key (internal/validation);
+		// each of these passed preview before. The API server refuses the
+		// first three objects at `up`; it takes any imagePullSecrets name
+		// (validateImagePullSecrets checks none), but no Secret can be
+		// named "docker..hub", so the pull would run without credentials.
+		{"a monitoring label key with an upper-case prefix is refused", "prod",
+			map[string]string{"anka:monitoring": `{"mode":"prometheus-operator","labels":{"Example.com/team":"ci"}}`}, []string{"anka:monitoring.labels"}},
+		{"a monitoring label value with a space is refused", "prod",
+			map[string]string{"anka:monitoring": `{"mode":"prometheus-operator","labels":{"release":"kube prometheus"}}`}, []string{"anka:monitoring.labels"}},
+		{"a metrics namespace longer than 63 characters is refused", "dev",
+			patchObject(t, "dev", "anka:buildcloud", map[string]any{"metricsNamespace": strings.Repeat("m", 64)}), []string{"anka:buildcloud.metricsNamespace"}},
+		{"an image pull Secret name with '..' is refused", "dev",
+			patchObject(t, "dev", "anka:buildcloud", map[string]any{"imagePullSecrets": []string{"docker..hub"}}), []string{"anka:buildcloud.imagePullSecrets"}},
 		{"a malformed object is refused", "dev",
 			map[string]string{"anka:etcd": `{"replicas":`, "anka:storage": `[1,2]`}, []string{"anka:storage", "anka:etcd"}},
 	}

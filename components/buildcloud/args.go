@@ -617,17 +617,8 @@ func (a Args) RegistryMemoryRequestMiB() int {
 }
 
 var (
-	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	dnsSubname = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
-	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	quantity   = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$`)
-	hhmm       = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
-	labelKey   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
-
-func isKMSArn(s string) bool {
-	return strings.HasPrefix(s, "arn:aws") && strings.Contains(s, ":kms:") && (strings.Contains(s, ":key/") || strings.Contains(s, ":alias/"))
-}
 
 // Validate reports every problem with the (defaulted) args, each naming its
 // config key. It runs before anything is registered.
@@ -638,9 +629,6 @@ func (a Args) Validate() error {
 
 	p.OneOf("anka:environment", a.Environment, EnvDev, EnvProd)
 	p.OneOf("anka:cluster.mode", a.ClusterMode, ClusterEKS, ClusterExisting)
-	if !dnsLabel.MatchString(a.Namespace) || len(a.Namespace) > 63 {
-		p.Addf("anka:buildcloud.namespace", "must be a DNS label (lower-case letters, digits, '-'; at most 63 characters), got %q", a.Namespace)
-	}
 	topologyOK := p.OneOf("anka:buildcloud.topology", a.Topology, TopologyCombined, TopologySplit)
 
 	// Replicas.
@@ -675,24 +663,20 @@ func (a Args) Validate() error {
 	p.Image("anka:controller.image", a.Controller.Image, DefaultControllerImage)
 	p.Image("anka:registry.image", a.Registry.Image, DefaultRegistryImage)
 	for _, s := range a.ImagePullSecrets {
-		if !dnsSubname.MatchString(s) {
-			p.Addf("anka:buildcloud.imagePullSecrets", "must list Secret names in namespace %s, got %q", a.Namespace, s)
-		}
+		p.DNSSubdomain("anka:buildcloud.imagePullSecrets", s, "a Secret")
 	}
 
 	// Logging, metrics, lifecycle, priority.
 	p.Between("anka:buildcloud.logVerbosity", a.LogVerbosity, 0, MaxLogVerbosity, "")
-	if a.MetricsNamespace != "" && !dnsLabel.MatchString(a.MetricsNamespace) {
-		p.Addf("anka:buildcloud.metricsNamespace", "must be a namespace name, got %q", a.MetricsNamespace)
+	if a.MetricsNamespace != "" {
+		p.DNSLabel("anka:buildcloud.metricsNamespace", a.MetricsNamespace, "a namespace")
 	}
 	if prod && *a.EnableMetrics && a.MetricsNamespace == "" {
 		p.Addf("anka:buildcloud.metricsNamespace", "must be set in prod while anka:buildcloud.enableMetrics is true: name the namespace Prometheus runs in (e.g. monitoring), the only one whose pods may reach the metrics ports %d/%d; unset, no pod may scrape them. Or set anka:buildcloud.enableMetrics false",
 			ControllerMetricsPort, RegistryMetricsPort)
 	}
 	p.Between("anka:buildcloud.preStopSeconds", a.PreStopSeconds, 1, MaxPreStopSeconds, " seconds (longer than the load balancer needs to deregister a target)")
-	if !dnsSubname.MatchString(a.PriorityClassName) {
-		p.Addf("anka:buildcloud.priorityClassName", "must be a DNS subdomain name, got %q", a.PriorityClassName)
-	}
+	p.DNSSubdomain("anka:buildcloud.priorityClassName", a.PriorityClassName, "a PriorityClass")
 	if p.Between("anka:buildcloud.priorityClassValue", a.PriorityClassValue, 1, MaxPriorityValue, "") &&
 		a.EtcdPriorityClassValue != 0 && a.PriorityClassValue >= a.EtcdPriorityClassValue {
 		p.Addf("anka:buildcloud.priorityClassValue", "must be below etcd's priority (%d) so etcd is never preempted for a Controller or Registry, got %d", a.EtcdPriorityClassValue, a.PriorityClassValue)
@@ -758,8 +742,8 @@ func (a Args) Validate() error {
 	for _, cidr := range a.IngressCIDRs {
 		p.CIDR("anka:buildcloud.ingressCidrs", cidr)
 	}
-	if a.EdgeNamespace != "" && !dnsLabel.MatchString(a.EdgeNamespace) {
-		p.Addf("anka:edge.namespace", "must be a namespace name, got %q", a.EdgeNamespace)
+	if a.EdgeNamespace != "" {
+		p.DNSLabel("anka:edge.namespace", a.EdgeNamespace, "a namespace")
 	}
 
 	// Labels from other components must not clash with ours.
@@ -768,10 +752,8 @@ func (a Args) Validate() error {
 		key    string
 		labels map[string]string
 	}{{"anka:etcd.clientLabels", a.EtcdClientLabels}, {"anka:edge.podLabels", a.EdgePodLabels}} {
+		p.Labels(set.key, set.labels)
 		for _, k := range slices.Sorted(maps.Keys(set.labels)) {
-			if !labelKey.MatchString(k) {
-				p.Addf(set.key, "has a label key that is not valid: %q", k)
-			}
 			if set.key == "anka:etcd.clientLabels" && slices.Contains(own, k) {
 				p.Addf(set.key, "must not use the label %q, which this component sets on its pods", k)
 			}
@@ -843,17 +825,17 @@ func (a Args) validateStorage(p *validation.Problems) {
 		if !hhmm.MatchString(f.DailyBackupStartTime) {
 			p.Addf("anka:registry.fsx.dailyBackupStartTime", "must be HH:MM (UTC), got %q", f.DailyBackupStartTime)
 		}
-		if f.KMSKeyArn != "" && !isKMSArn(f.KMSKeyArn) {
-			p.Addf("anka:registry.fsx.kmsKeyArn", "must be a KMS key ARN, got %q", f.KMSKeyArn)
+		if f.KMSKeyArn != "" {
+			p.KMSKey("anka:registry.fsx.kmsKeyArn", f.KMSKeyArn)
 		}
 	case StorageEFS:
-		if r.EFS.KMSKeyArn != "" && !isKMSArn(r.EFS.KMSKeyArn) {
-			p.Addf("anka:registry.efs.kmsKeyArn", "must be a KMS key ARN, got %q", r.EFS.KMSKeyArn)
+		if r.EFS.KMSKeyArn != "" {
+			p.KMSKey("anka:registry.efs.kmsKeyArn", r.EFS.KMSKeyArn)
 		}
 	case StorageS3:
 		s := r.S3
-		if s.Bucket != "" && (!bucketName.MatchString(s.Bucket) || strings.Contains(s.Bucket, "..")) {
-			p.Addf("anka:registry.s3.bucket", "must be an S3 bucket name (3-63 lower-case letters, digits, '.', '-'), got %q", s.Bucket)
+		if s.Bucket != "" {
+			p.S3Bucket("anka:registry.s3.bucket", s.Bucket)
 		}
 		if p.Between("anka:registry.s3.partSizeMiB", s.PartSizeMiB, S3MinPartSizeMiB, S3MaxPartSizeMiB, " MiB") &&
 			s.PartSizeMiB*MiB*S3MaxParts < r.MaxTemplateSizeGB*GB {
@@ -875,21 +857,17 @@ func (a Args) validateStorage(p *validation.Problems) {
 	case StoragePVC:
 		v := r.PVC
 		if v.ExistingClaim != "" {
-			if !dnsSubname.MatchString(v.ExistingClaim) {
-				p.Addf("anka:registry.pvc.existingClaim", "must be a claim name, got %q", v.ExistingClaim)
-			}
+			p.DNSSubdomain("anka:registry.pvc.existingClaim", v.ExistingClaim, "a PersistentVolumeClaim")
 			if v.StorageClass != "" {
 				p.Addf("anka:registry.pvc.storageClass", "must not be set with anka:registry.pvc.existingClaim (the claim exists), got %q", v.StorageClass)
 			}
 		} else {
 			if v.StorageClass == "" {
 				p.Addf("anka:registry.pvc.storageClass", "must name a StorageClass (ReadWriteMany for more than one Registry) unless anka:registry.pvc.existingClaim is set")
-			} else if !dnsSubname.MatchString(v.StorageClass) {
-				p.Addf("anka:registry.pvc.storageClass", "must be a StorageClass name, got %q", v.StorageClass)
+			} else {
+				p.DNSSubdomain("anka:registry.pvc.storageClass", v.StorageClass, "a StorageClass")
 			}
-			if !quantity.MatchString(v.Size) {
-				p.Addf("anka:registry.pvc.size", "must be a Kubernetes quantity such as 500Gi, got %q", v.Size)
-			}
+			p.Quantity("anka:registry.pvc.size", v.Size, "500Gi")
 			if p.OneOf("anka:registry.pvc.accessMode", v.AccessMode, "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod") &&
 				v.AccessMode != "ReadWriteMany" && a.RegistryReplicas() > 1 {
 				p.Addf("anka:registry.pvc.accessMode", "must be ReadWriteMany for %d Registry replicas (they share one volume), got %s", a.RegistryReplicas(), v.AccessMode)

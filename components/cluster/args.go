@@ -233,10 +233,6 @@ func (a Args) WithDefaults() Args {
 	return a
 }
 
-// KMS key ARNs: arn:<partition>:kms:<region>:<account>:key/<id> (AWS KMS
-// developer guide, concepts "Key ARN").
-var kmsKeyArnRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
-
 // Validate reports every problem with the (defaulted) args, naming config keys.
 func (a Args) Validate() error {
 	a = a.WithDefaults()
@@ -307,14 +303,8 @@ func (a Args) Validate() error {
 			// policy applies to the alias resource, not to any KMS key that
 			// might be associated with it" (AWS KMS developer guide,
 			// alias-authorization).
-			switch {
-			case kmsKeyArnRE.MatchString(k):
-			case !strings.HasPrefix(k, "arn:aws") || !strings.Contains(k, ":kms:") || !strings.Contains(k, ":key/") && !strings.Contains(k, ":alias/"):
-				// reported by storage.Args.Validate
-			case strings.Contains(k, ":alias/"):
+			if ok, alias := validation.KMSARN(k); ok && alias {
 				p.Addf("anka:storage.etcd.kmsKeyArn", "must be the key's ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias, in eks mode: the EBS CSI driver's IAM policy can grant the use of a key only by its key ARN; got %q", k)
-			default:
-				p.Addf("anka:storage.etcd.kmsKeyArn", "must be a KMS key ARN arn:aws:kms:<region>:<12-digit account>:key/<id> for the EBS CSI driver's IAM policy, got %q", k)
 			}
 		}
 	case ModeExisting:

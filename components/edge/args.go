@@ -475,16 +475,10 @@ var (
 	// A lower-case DNS name (Ingress hosts must be), no wildcard: the name
 	// becomes the URL that nodes join.
 	hostnameRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// RFC 1123 label (Service, IngressClass names).
-	labelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// RFC 1123 subdomain (Secret names).
-	subdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
-	acmArnRE    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
-	wafArnRE    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$`)
-	bucketRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	prefixRE    = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]*$`)
-	groupRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
-	quantityRE  = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
+	acmArnRE   = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
+	wafArnRE   = regexp.MustCompile(`^arn:aws(-[a-z]+)*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$`)
+	prefixRE   = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]*$`)
+	groupRE    = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
 )
 
 // derivedKeys are nginxconf settings the edge sets itself; a value in
@@ -564,9 +558,6 @@ func (a Args) Validate() error {
 	if err := checkService("RegistryService", a.RegistryService, a.RegistryPort); err != nil {
 		p.Merge(err)
 	}
-	if !labelRE.MatchString(a.Namespace) {
-		p.Merge(fmt.Errorf("edge: Namespace %q is not a namespace name", a.Namespace))
-	}
 
 	switch a.Mode {
 	case ModeALB:
@@ -576,15 +567,12 @@ func (a Args) Validate() error {
 		a.validateTLS(&p)
 		a.validateNginx(&p)
 	case ModeIngressNginx:
-		if !labelRE.MatchString(a.IngressNginx.ClassName) {
-			p.Addf("anka:edge.ingressNginx.className", "must be an IngressClass name (lower-case letters, digits, '-'), got %q", a.IngressNginx.ClassName)
-		}
-		if !labelRE.MatchString(a.IngressNginx.Namespace) {
-			p.Addf("anka:edge.ingressNginx.namespace", "must be a namespace name, got %q", a.IngressNginx.Namespace)
-		}
+		p.DNSLabel("anka:edge.ingressNginx.className", a.IngressNginx.ClassName, "an IngressClass")
+		p.DNSLabel("anka:edge.ingressNginx.namespace", a.IngressNginx.Namespace, "a namespace")
 		if len(a.IngressNginx.PodLabels) == 0 {
 			p.Addf("anka:edge.ingressNginx.podLabels", "must name at least one label of the ingress-nginx controller pods (the Build Cloud's NetworkPolicy admits them), got none")
 		}
+		p.Labels("anka:edge.ingressNginx.podLabels", a.IngressNginx.PodLabels)
 		if a.MTLS.CRL != "" {
 			p.Addf("anka:edge.mtls.crl", "is supported in mode nlb-mtls only (ingress-nginx reads a CRL from the auth-tls Secret's ca.crl key); remove it")
 		}
@@ -624,7 +612,7 @@ func maxReason(mode string) string {
 }
 
 func checkService(field, name string, port int) error {
-	if !labelRE.MatchString(name) || port < 1 || port > 65535 {
+	if !validation.IsDNSLabel(name) || port < 1 || port > 65535 {
 		return fmt.Errorf("edge: %s %q:%d is not a Service name and port", field, name, port)
 	}
 	return nil
@@ -642,8 +630,8 @@ func (a Args) validateALB(p *validation.Problems) {
 	if !strings.HasPrefix(a.ALB.SSLPolicy, "ELBSecurityPolicy-TLS13-") {
 		p.Addf("anka:edge.alb.sslPolicy", "must be a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*), e.g. %s, got %q", DefaultALBSSLPolicy, a.ALB.SSLPolicy)
 	}
-	if a.ALB.AccessLogsBucket != "" && (!bucketRE.MatchString(a.ALB.AccessLogsBucket) || strings.Contains(a.ALB.AccessLogsBucket, "..")) {
-		p.Addf("anka:edge.alb.accessLogsBucket", "must be an S3 bucket name (3-63 lower-case letters, digits, '.', '-'), got %q", a.ALB.AccessLogsBucket)
+	if a.ALB.AccessLogsBucket != "" {
+		p.S3Bucket("anka:edge.alb.accessLogsBucket", a.ALB.AccessLogsBucket)
 	}
 	if a.ALB.AccessLogsPrefix != "" {
 		if a.ALB.AccessLogsBucket == "" {
@@ -698,9 +686,7 @@ func (a Args) validateTLS(p *validation.Problems) {
 	case t.SecretName != "" && (t.Certificate != "" || t.PrivateKey != ""):
 		p.Addf("anka:edge.tls.secretName", "must not be set together with anka:edge.tls.certificate/privateKey: give either the PEM pair or the name of an existing kubernetes.io/tls Secret")
 	case t.SecretName != "":
-		if !subdomainRE.MatchString(t.SecretName) {
-			p.Addf("anka:edge.tls.secretName", "must be a Secret name, got %q", t.SecretName)
-		}
+		p.DNSSubdomain("anka:edge.tls.secretName", t.SecretName, "a Secret")
 	case t.Certificate == "" && t.PrivateKey == "":
 		p.Addf("anka:edge.tls.certificate", "is required in mode %s: the PEM server certificate covering %s and %s (with anka:edge.tls.privateKey, both set as secrets), or set anka:edge.tls.secretName to an existing kubernetes.io/tls Secret", a.Mode, a.ControllerHostname, a.RegistryHostname)
 	case t.Certificate == "":
@@ -722,9 +708,7 @@ func (a Args) validateTLS(p *validation.Problems) {
 	case m.CACertificate != "" && m.CASecretName != "":
 		p.Addf("anka:edge.mtls.caSecretName", "must not be set together with anka:edge.mtls.caCertificate: give either the PEM CA bundle or the name of a Secret holding ca.crt")
 	case m.CASecretName != "":
-		if !subdomainRE.MatchString(m.CASecretName) {
-			p.Addf("anka:edge.mtls.caSecretName", "must be a Secret name, got %q", m.CASecretName)
-		}
+		p.DNSSubdomain("anka:edge.mtls.caSecretName", m.CASecretName, "a Secret")
 	case m.CACertificate == "":
 		p.Addf("anka:edge.mtls.caCertificate", "is required in mode %s: the PEM CA bundle client certificates must chain to (set it as a secret: pulumi config set --secret --path anka:edge.mtls.caCertificate < client-ca.pem), or anka:edge.mtls.caSecretName naming a Secret with ca.crt, or set %s to \"off\"", a.Mode, nginxconf.KeyClientVerify)
 	}
@@ -804,9 +788,7 @@ func (a Args) validateNginx(p *validation.Problems) {
 		{"anka:edge.nginx.memoryRequest", a.Nginx.MemoryRequest},
 		{"anka:edge.nginx.memoryLimit", a.Nginx.MemoryLimit},
 	} {
-		if !quantityRE.MatchString(q.v) {
-			p.Addf(q.key, "must be a Kubernetes quantity such as 250m or 128Mi, got %q", q.v)
-		}
+		p.Quantity(q.key, q.v, "250m or 128Mi")
 	}
 }
 

@@ -249,9 +249,7 @@ func (a Args) Validate() error {
 		if q == "" {
 			continue
 		}
-		if _, err := quantity.Parse(q); err != nil {
-			p.Addf(key, "must be a Kubernetes quantity such as 2Gi or 500m, got %q", q)
-		}
+		p.Quantity(key, q, "2Gi or 500m")
 	}
 	if a.MemoryLimit != "" {
 		lim, err1 := quantity.Parse(a.MemoryLimit)

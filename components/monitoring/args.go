@@ -148,10 +148,8 @@ func (a Args) WithDefaults() Args {
 }
 
 var (
-	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	// promDuration is Prometheus's duration syntax (model.ParseDuration).
 	promDuration = regexp.MustCompile(`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`)
-	labelName    = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
 )
 
 // Validate reports every problem with the (defaulted) args, naming config keys.
@@ -160,22 +158,14 @@ func (a Args) Validate() error {
 	if !p.OneOf("anka:monitoring.mode", a.Mode, ModeNone, ModePrometheusOperator) || !a.Enabled() {
 		return p.Err()
 	}
-	if !dnsLabel.MatchString(a.Namespace) {
-		p.Addf("anka:monitoring.namespace", "must be a namespace name (where Prometheus runs), got %q", a.Namespace)
-	}
-	if !dnsLabel.MatchString(a.Dashboard.Namespace) {
-		p.Addf("anka:monitoring.dashboard.namespace", "must be a namespace name (where Grafana's sidecar looks), got %q", a.Dashboard.Namespace)
-	}
+	p.DNSLabel("anka:monitoring.namespace", a.Namespace, "a namespace (where Prometheus runs)")
+	p.DNSLabel("anka:monitoring.dashboard.namespace", a.Dashboard.Namespace, "a namespace (where Grafana's sidecar looks)")
 	if a.ScrapeInterval == "" || !promDuration.MatchString(a.ScrapeInterval) {
 		p.Addf("anka:monitoring.scrapeInterval", "must be a Prometheus duration such as \"30s\" or \"1m\", got %q", a.ScrapeInterval)
 	}
 	p.URL("anka:monitoring.runbookBaseUrl", a.RunbookBaseURL)
-	for k := range a.Labels {
-		if !labelName.MatchString(k) {
-			p.Addf("anka:monitoring.labels", "has %q, which is not a Kubernetes label name", k)
-		}
-	}
-	if !labelName.MatchString(a.Dashboard.Label) {
+	p.Labels("anka:monitoring.labels", a.Labels)
+	if !validation.IsLabelKey(a.Dashboard.Label) {
 		p.Addf("anka:monitoring.dashboard.label", "must be a Kubernetes label name, got %q", a.Dashboard.Label)
 	}
 	return p.Err()

@@ -6,6 +6,7 @@ package namespace
 import (
 	"cmp"
 
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -100,10 +101,21 @@ func (a Args) Labels() map[string]string {
 	return labels
 }
 
+// Validate refuses a name the API server would refuse, under the key the
+// user wrote (anka:namespace). The components the stack hands the name to
+// (etcd, the edge, the Build Cloud) take it as checked here, once.
+func (a Args) Validate() error {
+	var p validation.Problems
+	p.DNSLabel("anka:namespace", cmp.Or(a.Name, DefaultName), "a namespace")
+	return p.Err()
+}
+
 // New registers the namespace, with the Pod Security labels of Labels.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Namespace, error) {
-	namespace := args.Name
-	namespace = cmp.Or(namespace, DefaultName)
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	namespace := cmp.Or(args.Name, DefaultName)
 	n := &Namespace{}
 	if err := ctx.RegisterComponentResource(TypeToken, name, n, opts...); err != nil {
 		return nil, err

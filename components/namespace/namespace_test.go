@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
@@ -89,4 +90,18 @@ func TestNamespaceDeniesInstanceMetadataEgress(t *testing.T) {
 			map[string]any{"ipBlock": map[string]any{"cidr": "::/0", "except": []any{"fd00:ec2::254/128"}}},
 		}}},
 	}, spec, "every pod, egress only, everything but the metadata addresses")
+}
+
+func TestNamespaceRefusesANameTheAPIServerRefuses(t *testing.T) {
+	assert.NoError(t, Args{}.Validate(), "the default")
+	for _, name := range []string{"Build_Cloud", "anka-", strings.Repeat("a", 64)} {
+		harness.AssertKeys(t, Args{Name: name}.Validate(), "anka:namespace")
+		rec := harness.NewRecorder()
+		err := harness.Run(t, "unit", nil, nil, rec, func(ctx *pulumi.Context) error {
+			_, err := New(ctx, "namespace", Args{Name: name})
+			return err
+		})
+		harness.AssertKeys(t, err, "anka:namespace")
+		assert.Zero(t, rec.Len(), "New validates before it registers anything: %q", name)
+	}
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"cmp"
-	"strings"
 
 	"github.com/anka-ha/anka-build-cloud-aws/internal/ebs"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
@@ -82,8 +81,8 @@ func (a Args) Validate() error {
 	default:
 		p.OneOf("anka:storage.etcd.type", a.Type, TypeGP3, TypeIO2)
 	}
-	if a.KMSKeyArn != "" && !isKMSArn(a.KMSKeyArn) {
-		p.Addf("anka:storage.etcd.kmsKeyArn", "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got %q", a.KMSKeyArn)
+	if a.KMSKeyArn != "" {
+		p.KMSKey("anka:storage.etcd.kmsKeyArn", a.KMSKeyArn)
 	}
 	return p.Err()
 }
@@ -112,9 +111,4 @@ func (a Args) MinClaimGiB() int {
 		return 1
 	}
 	return l.MinSizeGiB(a.IOPS)
-}
-
-func isKMSArn(s string) bool {
-	const prefix = "arn:aws"
-	return strings.HasPrefix(s, prefix) && strings.Contains(s, ":kms:") && (strings.Contains(s, ":key/") || strings.Contains(s, ":alias/"))
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
 // KeyPrefix is the Pulumi config namespace of every Settings field.
@@ -402,8 +404,6 @@ var (
 	// One DNS label, lower or upper case; a server_name may start with "*.".
 	hostnameRE = regexp.MustCompile(`^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	headerRE   = regexp.MustCompile(`^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$`)
-	dns1123RE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	subdomRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
 	logLevels  = []string{"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
 )
 
@@ -550,7 +550,7 @@ func (s Settings) validate(timeoutFloor int) error {
 	checkPath(KeyUWSGITempPath, s.UWSGITempPath, true, "")
 	checkPath(KeySCGITempPath, s.SCGITempPath, true, "")
 
-	if ns, name, ok := strings.Cut(s.IngressAuthTLSSecret, "/"); !ok || !dns1123RE.MatchString(ns) || !subdomRE.MatchString(name) {
+	if ns, name, ok := strings.Cut(s.IngressAuthTLSSecret, "/"); !ok || !validation.IsDNSLabel(ns) || !validation.IsDNSSubdomain(name) {
 		add(KeyIngressAuthTLSSecret, s.IngressAuthTLSSecret, ErrInvalid, "must be namespace/name of a Secret holding ca.crt")
 	}
 	return errors.Join(errs...)

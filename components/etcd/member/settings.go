@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/anka-ha/anka-build-cloud-aws/internal/validation"
 )
 
 // Defaults, all in one place. The config keys are those of Pulumi.<stack>.yaml (anka:etcd.*).
@@ -188,8 +189,6 @@ func (s Settings) WithDefaults() Settings {
 	return s
 }
 
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
 // Validate checks defaulted settings and returns every problem at once (errors.Join), each naming
 // the config key (anka:etcd.*) or field, the bad value and the rule. Call it on WithDefaults().
 func (s Settings) Validate() error {
@@ -226,7 +225,7 @@ func (s Settings) Validate() error {
 	if s.ClusterToken == "" || strings.ContainsAny(s.ClusterToken, " \t\n,=") {
 		add(ErrInvalidSetting, "anka:etcd.clusterToken must be non-empty without spaces, ',' or '=', got %q", s.ClusterToken)
 	}
-	if !dnsLabel.MatchString(s.StatefulSetName) || len(s.StatefulSetName) > 52 {
+	if !validation.IsDNSLabel(s.StatefulSetName) || len(s.StatefulSetName) > 52 {
 		add(ErrInvalidSetting, "etcd StatefulSetName must be a DNS label of at most 52 characters, got %q", s.StatefulSetName)
 	}
 	if s.ListenHost == "" {
