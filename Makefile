@@ -42,9 +42,11 @@ lint:
 	scripts/lint.sh
 	scripts/linttools.sh run
 
-## golden: rewrite tests/testdata/<stack>.json after a reviewed change
+## golden: rewrite every golden file after a reviewed change: the stacks' tests/testdata/*.json, etcd's
+## member env (components/etcd/member/testdata) and nginx.conf (components/edge/nginxconf/testdata)
+GOLDEN_PACKAGES := ./tests ./components/etcd/member ./components/edge/nginxconf
 golden:
-	go test ./tests -run 'TestStackGolden' -update
+	go test $(GOLDEN_PACKAGES) -count=1 -run 'Golden' -update
 
 ## toolchain: the runtime tools and the linters, reused or built (scripts/toolchain.sh)
 toolchain:

@@ -23,7 +23,7 @@ var monitoringOn = map[string]string{
 // TestStackGoldenMonitoring snapshots prod with monitoring on: the
 // PodMonitor, ServiceMonitor, NetworkPolicy, PrometheusRule (every alert,
 // the certificates of the edge and of etcd included) and the dashboard.
-// `go test ./tests -run TestStackGolden -update` rewrites it with the others.
+// `make golden` rewrites it with the others.
 func TestStackGoldenMonitoring(t *testing.T) {
 	run, err := runStackFile(t, "prod", monitoringOn)
 	require.NoError(t, err)

@@ -1,9 +1,12 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -26,6 +29,44 @@ func TestStackGolden(t *testing.T) {
 			harness.CompareGolden(t, filepath.Join("testdata", stack+".json"), run.rec.Snapshot(stack, run.outputs))
 		})
 	}
+}
+
+// TestMakeGoldenRewritesEveryGoldenFile: every test that compares with a
+// golden file (harness.CompareGolden or CompareGoldenText) is in a package
+// `make golden` runs and matches its -run pattern, so one command rewrites
+// them all.
+func TestMakeGoldenRewritesEveryGoldenFile(t *testing.T) {
+	root := repoRoot(t)
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	require.NoError(t, err)
+	pkgs := regexp.MustCompile(`(?m)^GOLDEN_PACKAGES := (.+)$`).FindSubmatch(mk)
+	require.NotNil(t, pkgs, "Makefile: GOLDEN_PACKAGES")
+	run := regexp.MustCompile(`(?m)^\tgo test \$\(GOLDEN_PACKAGES\) .*-run '([^']+)' -update$`).FindSubmatch(mk)
+	require.NotNil(t, run, "Makefile: the golden target's go test line")
+	listed := strings.Fields(string(pkgs[1]))
+	runRE := regexp.MustCompile(string(run[1]))
+	needle := []byte("harness." + "CompareGolden") // split, so this test does not find itself
+	found := 0
+	require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(src, needle) {
+			return err
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		require.NoError(t, err)
+		assert.Contains(t, listed, "./"+filepath.ToSlash(rel), "%s compares golden files; add its package to GOLDEN_PACKAGES", path)
+		for _, fn := range regexp.MustCompile(`(?ms)^func (Test\w+)\(t \*testing\.T\) \{\n(.*?)^\}`).FindAllSubmatch(src, -1) {
+			if bytes.Contains(fn[2], needle) {
+				found++
+				assert.True(t, runRE.Match(fn[1]), "%s: %s compares a golden file but `make golden` -run %q skips it", path, fn[1], run[1])
+			}
+		}
+		return nil
+	}))
+	assert.Equal(t, 4, found, "the golden tests: the stacks', prod with monitoring, etcd's member env, nginx.conf")
 }
 
 func TestStackOutputsContract(t *testing.T) {

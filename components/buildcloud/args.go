@@ -488,8 +488,6 @@ func (w Wiring) check(a Args) error {
 // Prod reports whether the prod rules apply.
 func (a Args) Prod() bool { return a.Environment == EnvProd }
 
-func boolPtr(b bool) *bool { return &b }
-
 // valueOf is a copy of *p to default, the zero value when p is nil.
 func valueOf[T any](p *T) T {
 	if p == nil {
@@ -516,7 +514,7 @@ func (a Args) WithDefaults() Args {
 	a.Topology = cmp.Or(a.Topology, DefaultTopology)
 	a.Replicas = cmp.Or(a.Replicas, DefaultReplicas)
 	if a.EnableMetrics == nil {
-		a.EnableMetrics = boolPtr(DefaultMetricsEnabled)
+		a.EnableMetrics = new(DefaultMetricsEnabled)
 	}
 	a.PreStopSeconds = cmp.Or(a.PreStopSeconds, DefaultPreStopSeconds)
 	a.PriorityClassName = cmp.Or(a.PriorityClassName, DefaultPriorityClass)

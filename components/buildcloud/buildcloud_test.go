@@ -258,7 +258,7 @@ func TestBuildCloudDefaultsArePinned(t *testing.T) {
 	assert.Equal(t, &PVCArgs{Size: "500Gi", AccessMode: "ReadWriteMany"}, existing.Registry.PVC)
 
 	s3 := Args{Registry: RegistryArgs{Storage: StorageS3}}.WithDefaults()
-	assert.Equal(t, &S3Args{PartSizeMiB: 20, UploadConcurrency: 2, ConcurrentPushes: 4, AbortIncompleteMultipartUploadDays: intPtr(1)}, s3.Registry.S3)
+	assert.Equal(t, &S3Args{PartSizeMiB: 20, UploadConcurrency: 2, ConcurrentPushes: 4, AbortIncompleteMultipartUploadDays: new(1)}, s3.Registry.S3)
 
 	assert.Equal(t, Args{Environment: EnvProd}.WithDefaults(), Args{Environment: EnvProd}.WithDefaults().WithDefaults(), "defaulting twice changes nothing")
 
@@ -812,8 +812,6 @@ func s3Names(t *testing.T, bc *BuildCloud) (bucketName, bucketArn, roleArn strin
 	return names[0].(string), names[1].(string), names[2].(string)
 }
 
-func intPtr(i int) *int { return &i }
-
 // registryStatement is one statement of the Registry role's S3 policy.
 type registryStatement struct {
 	Sid      string
@@ -856,8 +854,8 @@ func TestBuildCloudS3RegistryOwnsItsLifecycleRule(t *testing.T) {
 		days   string
 	}{
 		{"a created bucket, the vendor's default of 1 day", &S3Args{}, "", "1"},
-		{"a created bucket, 7 days configured", &S3Args{AbortIncompleteMultipartUploadDays: intPtr(7)}, "", "7"},
-		{"an existing bucket, 3 days configured", &S3Args{Bucket: "acme-anka-templates", AbortIncompleteMultipartUploadDays: intPtr(3)}, "acme-anka-templates", "3"},
+		{"a created bucket, 7 days configured", &S3Args{AbortIncompleteMultipartUploadDays: new(7)}, "", "7"},
+		{"an existing bucket, 3 days configured", &S3Args{Bucket: "acme-anka-templates", AbortIncompleteMultipartUploadDays: new(3)}, "acme-anka-templates", "3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := storageArgs(StorageS3)
@@ -909,7 +907,7 @@ func TestBuildCloudS3AbortDaysZeroIsRefused(t *testing.T) {
 		{366, "must be between 1 and 365 days"},
 	} {
 		a := storageArgs(StorageS3)
-		a.Registry.S3 = &S3Args{AbortIncompleteMultipartUploadDays: intPtr(tc.days)}
+		a.Registry.S3 = &S3Args{AbortIncompleteMultipartUploadDays: new(tc.days)}
 		err := a.Validate()
 		require.Error(t, err, tc.days)
 		harness.AssertKeys(t, err, "anka:registry.s3.abortIncompleteMultipartUploadDays")
@@ -1114,7 +1112,7 @@ func TestBuildCloudEnvMatchesVendorReference(t *testing.T) {
 
 	// Without auth, TLS or metrics, those variables disappear.
 	b := local()
-	b.EnableMetrics = boolPtr(false)
+	b.EnableMetrics = new(false)
 	rec, bc := deploy(t, b)
 	require.Len(t, bc.Warnings, 1)
 	assert.Contains(t, bc.Warnings[0], "anka:registry.externalUrl is not set")

@@ -66,7 +66,7 @@ func TestBuildCloudMetricsPortsAdmitOnlyTheMetricsNamespace(t *testing.T) {
 
 func TestBuildCloudMetricsOffOpensNoMetricsPort(t *testing.T) {
 	a := wired(EnvProd)
-	a.EnableMetrics = boolPtr(false)
+	a.EnableMetrics = new(false)
 	a.MetricsNamespace = "observability"
 	rec, _ := deploy(t, a)
 	rules, _ := metricsRules(t, rec)
@@ -88,7 +88,7 @@ func TestBuildCloudProdNeedsAMetricsNamespaceWhileMetricsAreOn(t *testing.T) {
 	assert.Zero(t, rec.Len(), "nothing is registered")
 
 	off := prod
-	off.EnableMetrics = boolPtr(false)
+	off.EnableMetrics = new(false)
 	assert.NoError(t, off.Validate(), "prod without metrics needs no metrics namespace")
 	dev := wired(EnvDev)
 	dev.MetricsNamespace = ""

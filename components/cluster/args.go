@@ -197,8 +197,6 @@ type Wiring struct {
 	PublicSubnetIDs  pulumi.StringArrayInput
 }
 
-func boolPtr(b bool) *bool { return &b }
-
 // WithDefaults returns a copy with every unset field at its default.
 func (a Args) WithDefaults() Args {
 	a.Mode = cmp.Or(a.Mode, DefaultMode)
@@ -212,7 +210,7 @@ func (a Args) WithDefaults() Args {
 	a.Nodes.DiskGiB = cmp.Or(a.Nodes.DiskGiB, DefaultNodeDiskGiB)
 	a.Nodes.CapacityType = cmp.Or(a.Nodes.CapacityType, "ON_DEMAND")
 	if a.EndpointPublicAccess == nil {
-		a.EndpointPublicAccess = boolPtr(true)
+		a.EndpointPublicAccess = new(true)
 	}
 	if len(a.PublicAccessCIDRs) == 0 {
 		a.PublicAccessCIDRs = []string{DefaultPublicAccessCIDR}
@@ -221,7 +219,7 @@ func (a Args) WithDefaults() Args {
 		a.LogTypes = DefaultLogTypes
 	}
 	if a.LoadBalancerController.Enabled == nil {
-		a.LoadBalancerController.Enabled = boolPtr(a.Mode == ModeEKS)
+		a.LoadBalancerController.Enabled = new(a.Mode == ModeEKS)
 	}
 	a.LogRetentionDays = cmp.Or(a.LogRetentionDays, DefaultLogRetentionDays)
 	a.LoadBalancerController.ChartVersion = cmp.Or(a.LoadBalancerController.ChartVersion, DefaultALBChartVersion)

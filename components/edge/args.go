@@ -275,9 +275,6 @@ func (a Args) DrainChain() drain.Chain {
 	return drain.New(a.RegistryDrainSeconds, a.RegistryPreStopSeconds)
 }
 
-func intPtr(v int) *int    { return &v }
-func boolPtr(v bool) *bool { return &v }
-
 // MaxIdleTimeoutSeconds is the largest idle timeout the mode's load balancer
 // accepts, 0 for an unknown mode.
 func MaxIdleTimeoutSeconds(mode string) int {
@@ -309,10 +306,10 @@ func (a Args) WithDefaults() Args {
 	a.Scheme = cmp.Or(a.Scheme, DefaultScheme)
 	a.IdleTimeoutSeconds = cmp.Or(a.IdleTimeoutSeconds, DefaultIdleTimeoutSeconds(a.Mode))
 	if a.DeregistrationDelaySeconds == nil {
-		a.DeregistrationDelaySeconds = intPtr(a.DrainChain().DeregistrationDelaySeconds)
+		a.DeregistrationDelaySeconds = new(a.DrainChain().DeregistrationDelaySeconds)
 	}
 	if a.AwaitLoadBalancer == nil {
-		a.AwaitLoadBalancer = boolPtr(true)
+		a.AwaitLoadBalancer = new(true)
 	}
 	a.Namespace = cmp.Or(a.Namespace, DefaultNamespace)
 	a.ControllerService = cmp.Or(a.ControllerService, DefaultControllerService)

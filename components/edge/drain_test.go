@@ -77,12 +77,12 @@ func TestEdgeDrainChainValidation(t *testing.T) {
 			with(albArgs(), func(a *Args) { a.RegistryDrainSeconds, a.RegistryPreStopSeconds = 3570, 60 }),
 			[]string{"anka:registry.drainSeconds"}, "must be at most 3540"},
 		{"a deregistration delay shorter than the push window is refused (the old 900 s default)",
-			with(nlbArgs(t), func(a *Args) { a.DeregistrationDelaySeconds = intPtr(900) }),
+			with(nlbArgs(t), func(a *Args) { a.DeregistrationDelaySeconds = new(900) }),
 			[]string{"anka:edge.deregistrationDelaySeconds"}, "must be at least 3600"},
 		{"a deregistration delay shorter than the push window is refused in alb",
 			with(albArgs(), func(a *Args) {
 				a.RegistryDrainSeconds, a.RegistryPreStopSeconds = 1200, 30
-				a.DeregistrationDelaySeconds = intPtr(1200)
+				a.DeregistrationDelaySeconds = new(1200)
 			}),
 			[]string{"anka:edge.deregistrationDelaySeconds"}, "must be at least 1230"},
 		{"worker_shutdown_timeout is derived, not configured",
@@ -104,7 +104,7 @@ func TestEdgeDrainChainValidation(t *testing.T) {
 	t.Run("an explicit deregistration delay above the window is fine", func(t *testing.T) {
 		a := albArgs()
 		a.RegistryDrainSeconds, a.RegistryPreStopSeconds = 1200, 30
-		a.DeregistrationDelaySeconds = intPtr(3600)
+		a.DeregistrationDelaySeconds = new(3600)
 		assert.NoError(t, a.Validate())
 	})
 	t.Run("the defaults fill the window to AWS's maximum exactly", func(t *testing.T) {

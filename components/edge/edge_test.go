@@ -242,7 +242,7 @@ func TestEdgeALBOptionalAttributesCIDRsAndWAF(t *testing.T) {
 	a.Scheme = SchemeInternetFacing
 	a.SourceCIDRs = []string{"203.0.113.0/24", "198.51.100.0/24"}
 	a.IdleTimeoutSeconds = 3600
-	a.DeregistrationDelaySeconds = intPtr(3600)
+	a.DeregistrationDelaySeconds = new(3600)
 	a.ALB.AccessLogsBucket = "anka-alb-logs"
 	a.ALB.AccessLogsPrefix = "prod"
 	a.ALB.WAFAclArn = wafArn
@@ -494,10 +494,10 @@ func TestEdgeExistingSecretsAreMountedNotCreated(t *testing.T) {
 
 func TestEdgeSkipsAwaitWithoutLoadBalancerController(t *testing.T) {
 	a := nlbArgs(t)
-	a.AwaitLoadBalancer = boolPtr(false)
+	a.AwaitLoadBalancer = new(false)
 	assert.Equal(t, "true", NLBAnnotations(a)[SkipAwaitAnnotation])
 	b := albArgs()
-	b.AwaitLoadBalancer = boolPtr(false)
+	b.AwaitLoadBalancer = new(false)
 	assert.Equal(t, "true", ALBAnnotations(b)[SkipAwaitAnnotation])
 	assert.NotContains(t, NLBAnnotations(nlbArgs(t)), SkipAwaitAnnotation)
 }
@@ -620,7 +620,7 @@ func TestEdgeValidation(t *testing.T) {
 			[]string{"anka:edge.tls.secretName"}},
 		{"TLS material in mode alb is refused", with(albArgs(), func(a *Args) { a.TLS.SecretName = "anka-tls" }),
 			[]string{"anka:edge.tls.secretName"}},
-		{"a deregistration delay above 3600 s is refused", with(albArgs(), func(a *Args) { a.DeregistrationDelaySeconds = intPtr(3601) }),
+		{"a deregistration delay above 3600 s is refused", with(albArgs(), func(a *Args) { a.DeregistrationDelaySeconds = new(3601) }),
 			[]string{"anka:edge.deregistrationDelaySeconds"}},
 		{"an unpinned NGINX image is refused", with(nlbArgs(t), func(a *Args) { a.Nginx.Image = "nginx:latest" }),
 			[]string{"anka:edge.nginx.image"}},

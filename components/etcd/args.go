@@ -180,30 +180,28 @@ type Wiring struct {
 	OIDCProviderArn pulumi.StringInput
 }
 
-func boolPtr(b bool) *bool { return &b }
-
 // WithDefaults returns a copy with every unset field at its default.
 func (a Args) WithDefaults() Args {
 	a.Replicas = cmp.Or(a.Replicas, member.DefaultReplicas)
 	a.Image = cmp.Or(a.Image, DefaultImage)
-	a.ClusterToken = cmp.Or(a.ClusterToken, "anka-etcd-"+a.Namespace)
+	a.ClusterToken = cmp.Or(a.ClusterToken, member.DefaultClusterToken+"-"+a.Namespace)
 	a.BusyboxImage = cmp.Or(a.BusyboxImage, DefaultBusyboxImage)
 	a.AWSCLIImage = cmp.Or(a.AWSCLIImage, DefaultAWSCLIImage)
 	a.CPURequest = cmp.Or(a.CPURequest, DefaultCPURequest)
 	a.MemoryRequest = cmp.Or(a.MemoryRequest, DefaultMemoryRequest)
 	a.VolumeSizeGi = cmp.Or(a.VolumeSizeGi, DefaultVolumeSizeGi)
 	if a.TLS.Enabled == nil {
-		a.TLS.Enabled = boolPtr(true)
+		a.TLS.Enabled = new(true)
 	}
 	a.TLS.Generation = cmp.Or(a.TLS.Generation, 1)
 	if a.Backup.Enabled == nil {
-		a.Backup.Enabled = boolPtr(a.HasOIDC && a.AWS)
+		a.Backup.Enabled = new(a.HasOIDC && a.AWS)
 	}
 	a.Backup.Schedule = cmp.Or(a.Backup.Schedule, DefaultSchedule)
 	a.Backup.Prefix = cmp.Or(a.Backup.Prefix, member.DefaultBackupPrefix)
 	a.Backup.RetentionDays = cmp.Or(a.Backup.RetentionDays, DefaultRetentionDays)
 	if a.DiskCheck.Enabled == nil {
-		a.DiskCheck.Enabled = boolPtr(a.AWS)
+		a.DiskCheck.Enabled = new(a.AWS)
 	}
 	a.DiskCheck.ThresholdMs = cmp.Or(a.DiskCheck.ThresholdMs, 10)
 	a.DiskCheck.Image = cmp.Or(a.DiskCheck.Image, DefaultFioImage)

@@ -218,7 +218,7 @@ func TestEtcdDiskCheckShipsFio(t *testing.T) {
 		}
 	}
 	a := prodArgs()
-	a.DiskCheck.Enabled = boolPtr(false)
+	a.DiskCheck.Enabled = new(false)
 	a.DiskCheck.Image = "alpine:3.22"
 	if err := a.Validate(); err != nil {
 		assert.NotContains(t, err.Error(), "anka:etcd.diskCheck.image", "the image of a disabled check is not judged")

@@ -69,19 +69,17 @@ type Args struct {
 	Tags map[string]string `json:"-"`
 }
 
-func (a Args) withDefaults() Args {
+// WithDefaults returns a copy with every unset field at its default.
+func (a Args) WithDefaults() Args {
 	a.Mode = cmp.Or(a.Mode, DefaultMode)
 	a.CIDR = cmp.Or(a.CIDR, DefaultCIDR)
 	a.NatGateways = cmp.Or(a.NatGateways, DefaultNatGateways)
 	return a
 }
 
-// WithDefaults returns a copy with every unset field at its default.
-func (a Args) WithDefaults() Args { return a.withDefaults() }
-
 // Validate reports every problem with the (defaulted) args, naming config keys.
 func (a Args) Validate() error {
-	a = a.withDefaults()
+	a = a.WithDefaults()
 	var p validation.Problems
 	if !p.OneOf("anka:network.mode", a.Mode, ModeCreate, ModeStackRef, ModeNone) {
 		return p.Err()

@@ -37,7 +37,7 @@ type Network struct {
 
 // New registers the network. Args are validated before anything is created.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Network, error) {
-	args = args.withDefaults()
+	args = args.WithDefaults()
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}

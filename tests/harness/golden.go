@@ -16,9 +16,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
-// Update rewrites golden files instead of comparing with them:
-// go test ./tests -update
-var Update = flag.Bool("update", false, "rewrite golden snapshots under testdata/")
+// Update rewrites golden files instead of comparing with them; `make
+// golden` passes it to every package that has golden files.
+var Update = flag.Bool("update", false, "rewrite golden files under testdata/ (make golden)")
 
 // SecretPlaceholder stands for every secret value in snapshots and in
 // config loaded from stack files (which the tests cannot decrypt).
@@ -150,15 +150,21 @@ func Plain(v resource.PropertyValue) any {
 	return fmt.Sprintf("[%v]", v.TypeString())
 }
 
-// CompareGolden compares got with the golden file at path, or rewrites it
-// under -update. A stale file fails with a line diff.
+// CompareGolden compares got, as indented JSON, with the golden file at
+// path, or rewrites it under -update. A stale file fails with a line diff.
 func CompareGolden(t testing.TB, path string, got any) {
 	t.Helper()
 	data, err := json.MarshalIndent(got, "", "  ")
 	if err != nil {
 		t.Fatalf("marshal snapshot: %v", err)
 	}
-	data = append(data, '\n')
+	CompareGoldenText(t, path, string(append(data, '\n')))
+}
+
+// CompareGoldenText is CompareGolden for text: got is the file's content.
+func CompareGoldenText(t testing.TB, path, got string) {
+	t.Helper()
+	data := []byte(got)
 	if *Update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -170,12 +176,12 @@ func CompareGolden(t testing.TB, path string, got any) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("golden file %s is missing; create it with: go test ./tests -update (%v)", path, err)
+		t.Fatalf("golden file %s is missing; create it with: make golden (%v)", path, err)
 	}
 	if bytes.Equal(want, data) {
 		return
 	}
-	t.Errorf("golden file %s is stale; review the diff and run `go test ./tests -update`:\n%s", path, lineDiff(string(want), string(data)))
+	t.Errorf("golden file %s is stale; review the diff and run `make golden`:\n%s", path, lineDiff(string(want), string(data)))
 }
 
 // lineDiff is a small LCS line diff, enough to read a golden change.

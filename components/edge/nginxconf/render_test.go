@@ -1,8 +1,6 @@
 package nginxconf_test
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,9 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge/nginxconf"
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.nginx.conf from Render")
 
 func render(t *testing.T, s nginxconf.Settings) (string, *directive) {
 	t.Helper()
@@ -261,21 +258,13 @@ func TestRenderIsDeterministic(t *testing.T) {
 	assert.Equal(t, a, b)
 }
 
-// TestRenderMatchesGolden pins the whole file for review: run
-// `go test ./components/edge/nginxconf/ -run Golden -update` after a change
-// and review the diff of testdata/ like code.
+// TestRenderMatchesGolden pins the whole file for review: run `make golden`
+// after a change and review the diff of testdata/ like code.
 func TestRenderMatchesGolden(t *testing.T) {
 	for name, s := range map[string]nginxconf.Settings{"defaults": minimal(), "custom": custom()} {
 		t.Run(name, func(t *testing.T) {
 			conf, _ := render(t, s)
-			path := filepath.Join("testdata", name+".nginx.conf")
-			if *update {
-				require.NoError(t, os.MkdirAll("testdata", 0o755))
-				require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run with -update to create %s", path)
-			assert.Equal(t, string(want), conf)
+			harness.CompareGoldenText(t, filepath.Join("testdata", name+".nginx.conf"), conf)
 		})
 	}
 }

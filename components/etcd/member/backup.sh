@@ -13,7 +13,7 @@
 #   ANKA_ETCD_TLS               true|false; when true: ANKA_ETCD_TLS_CA_FILE, ANKA_ETCD_TLS_CLIENT_CERT_FILE,
 #                               ANKA_ETCD_TLS_CLIENT_KEY_FILE
 #   ANKA_BACKUP_BUCKET          S3 bucket
-#   ANKA_BACKUP_PREFIX          key prefix (may be empty)
+#   ANKA_BACKUP_PREFIX          key prefix
 #   ANKA_BACKUP_SSE             aws:kms or AES256
 #   ANKA_BACKUP_SSE_KMS_KEY_ID  KMS key for aws:kms (optional: the bucket's default key)
 #   ANKA_BACKUP_WORK_DIR        scratch dir for the snapshot file (an emptyDir)
@@ -21,6 +21,8 @@
 #                               is read-only, and with IRSA the CLI caches the assumed role's credentials under
 #                               $HOME/.aws/cli/cache and fails when it cannot (aws/aws-cli#7376); created here,
 #                               removed at exit when they are below the work dir
+# A fallback below (${VAR:-value}) is the Go default of the same setting, held equal by
+# TestScriptFallbacksAreTheGoDefaults.
 # Every log line starts with "anka-etcd-backup: ".
 
 set -u
@@ -33,9 +35,9 @@ fail() {
 
 ENDPOINTS=${ANKA_ETCD_ENDPOINTS:-}
 BUCKET=${ANKA_BACKUP_BUCKET:-}
-PREFIX=${ANKA_BACKUP_PREFIX:-}
+PREFIX=${ANKA_BACKUP_PREFIX:-etcd-snapshots}
 SSE=${ANKA_BACKUP_SSE:-aws:kms}
-WORK=${ANKA_BACKUP_WORK_DIR:-/tmp}
+WORK=${ANKA_BACKUP_WORK_DIR:-/backup}
 HOME=${HOME:-$WORK/home} TMPDIR=${TMPDIR:-$WORK/tmp}
 export HOME TMPDIR
 [ -n "$ENDPOINTS" ] || fail "reason=config ANKA_ETCD_ENDPOINTS is not set"

@@ -26,6 +26,8 @@
 # Optional knobs, not rendered by Settings: ANKA_ETCD_DIAL_TIMEOUT (2s), ANKA_ETCD_COMMAND_TIMEOUT (5s),
 #   ANKA_ETCD_PROBE_TIMEOUT (2s),
 #   ANKA_ETCD_JOIN_TIMEOUT_S (600), ANKA_ETCD_PRUNE_TIMEOUT_S (600), ANKA_ETCD_DEFRAG_TIMEOUT (300s).
+# A rendered input's fallback below (${VAR:-value}) is its Go default, held equal by
+# TestScriptFallbacksAreTheGoDefaults, so the script run by hand behaves as the pod does.
 #
 # The script never sets ETCD_* variables: etcd would read them as flags and refuse the duplicates.
 # Every log line it writes starts with "anka-etcd: " and holds key=value pairs, one event per line.
@@ -45,7 +47,7 @@ CLIENTS_STATIC=${ANKA_ETCD_CLIENT_URLS:-}
 [ -n "$IC_STATIC" ] || fail "decision=error reason=config ANKA_ETCD_INITIAL_CLUSTER is not set"
 [ -n "$CLIENTS_STATIC" ] || fail "decision=error reason=config ANKA_ETCD_CLIENT_URLS is not set"
 LISTEN_HOST=${ANKA_ETCD_LISTEN_HOST:-0.0.0.0}
-METRICS_PORT=${ANKA_ETCD_METRICS_PORT:-0}
+METRICS_PORT=${ANKA_ETCD_METRICS_PORT:-2381}
 DATA_DIR=${ANKA_ETCD_DATA_DIR:-/var/lib/etcd/data}
 TOKEN=${ANKA_ETCD_CLUSTER_TOKEN:-anka-etcd}
 TLS=${ANKA_ETCD_TLS:-false}

@@ -2,8 +2,6 @@ package member
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -14,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
+)
 
 func TestSettingsWithDefaultsPinsDefaults(t *testing.T) {
 	got := Settings{Namespace: "anka"}.WithDefaults()
@@ -137,21 +135,9 @@ func renderEnv(env []EnvVar) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), got, "%s differs; review, then go test -update", path)
-}
-
-// TestSettingsEnvRendersThePod pins the container's environment and commands for production-like
+// TestSettingsEnvMatchesGolden pins the container's environment and commands for production-like
 // settings (TLS on, defaults otherwise) and the backup CronJob's.
-func TestSettingsEnvRendersThePod(t *testing.T) {
+func TestSettingsEnvMatchesGolden(t *testing.T) {
 	s := Settings{Namespace: "anka", TLS: TLS{Enabled: true}}.WithDefaults()
 	require.NoError(t, s.Validate())
 	b := Backup{Bucket: "anka-etcd-backups"}.WithDefaults()
@@ -165,7 +151,7 @@ func TestSettingsEnvRendersThePod(t *testing.T) {
 	out.WriteString("# backup container, env:\n" + renderEnv(b.Env(s)))
 	out.WriteString("# command: " + strings.Join(b.Command(s), " ") + "\n")
 	out.WriteString("# ANKA_ETCD_ENDPOINTS for the Controller: " + s.ClientEndpoints() + "\n")
-	golden(t, "pod.golden", out.String())
+	harness.CompareGoldenText(t, filepath.Join("testdata", "pod.golden"), out.String())
 }
 
 // TestSettingsEnvMatchesScripts: every variable Env renders is read by the scripts and every
@@ -200,6 +186,37 @@ func TestSettingsEnvMatchesScripts(t *testing.T) {
 	}
 	sort.Strings(missing)
 	assert.Empty(t, missing, "read by the scripts but not rendered by Env")
+}
+
+// TestScriptFallbacksAreTheGoDefaults: where a script repeats a Go default
+// as the fallback of a variable Go renders (${VAR:-value}), the two agree,
+// so the script run by hand (or a variable dropped from Env) behaves as the
+// pod does. The inputs a script refuses to run without fall back to "",
+// and the prune Job's PruneSkipEnv is a mode that only PruneEnv sets.
+func TestScriptFallbacksAreTheGoDefaults(t *testing.T) {
+	s := Settings{Namespace: "anka"}.WithDefaults()
+	b := Backup{Bucket: "anka-etcd-backups"}.WithDefaults()
+	rendered := map[string]string{}
+	for _, v := range append(s.Env(), b.Env(s)...) {
+		rendered[v.Name] = v.Value
+	}
+	required := map[string]bool{"ANKA_ETCD_INITIAL_CLUSTER": true, "ANKA_ETCD_CLIENT_URLS": true, "ANKA_ETCD_ENDPOINTS": true, "ANKA_BACKUP_BUCKET": true}
+	compared := 0
+	for name, script := range map[string]string{ScriptName: Script, BackupScriptName: BackupScript} {
+		for _, m := range regexp.MustCompile(`\$\{(ANKA_[A-Z_]+):-([^}]*)\}`).FindAllStringSubmatch(script, -1) {
+			v, isRendered := rendered[m[1]]
+			switch {
+			case required[m[1]]:
+				assert.Empty(t, m[2], "%s: %s is required; an empty fallback makes the script refuse to run without it", name, m[1])
+				assert.True(t, strings.Contains(script, m[1]+" is not set"), "%s refuses to run without %s", name, m[1])
+			case isRendered && v != "":
+				compared++
+				assert.Equal(t, v, m[2], "%s: the fallback of %s is not the Go default", name, m[1])
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, compared, 12, "the fallbacks compared")
+	assert.Equal(t, DefaultClusterToken, rendered["ANKA_ETCD_CLUSTER_TOKEN"])
 }
 
 func TestMemberScriptsParseUnderBusybox(t *testing.T) {
