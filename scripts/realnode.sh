@@ -250,6 +250,13 @@ cni_config() { # i: a bridge on the host per node; no masquerade (nothing leaves
 EOF
 }
 
+# The kubelets share this machine's disk with everything else on it, so its
+# fullness says nothing about the test: a run here failed when the host
+# reached 95% and image garbage collection removed the imported stand-ins,
+# the sandbox's pause image among them ("failed to pull
+# anka.local/pause:standin": it exists only as an import). So image GC is
+# off (imageGCHighThresholdPercent 100; KubeletConfiguration: "to disable
+# image garbage collection, set to 100") and eviction waits for the last GiB.
 kubelet_config() { # i
   local d=$RUN/node-$1
   cat <<EOF
@@ -282,9 +289,9 @@ failSwapOn: false
 serializeImagePulls: false
 registerNode: true
 nodeStatusUpdateFrequency: 10s
-evictionHard: {memory.available: 200Mi, nodefs.available: 5%, imagefs.available: 5%}
-imageGCHighThresholdPercent: 95
-imageGCLowThresholdPercent: 90
+evictionHard: {memory.available: 200Mi, nodefs.available: 1Gi, imagefs.available: 1Gi}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
 maxPods: 60
 EOF
 }
