@@ -82,11 +82,18 @@ func (c Config) Prod() bool { return c.Environment == EnvProd }
 // Load reads config from the stack (never fails on a bad value: Validate
 // reports those; it fails only on config that is not even well-formed).
 func Load(ctx *pulumi.Context) (Config, error) {
+	return LoadConfig(ctx.Project(), ctx.Stack(), ctx.GetConfig)
+}
+
+// LoadConfig is Load for config from elsewhere (the local test harness
+// reads Pulumi.local.yaml with it, so it sees the program's defaults, not
+// copies of them): lookup takes a full key such as "anka:etcd".
+func LoadConfig(project, stack string, lookup func(key string) (string, bool)) (Config, error) {
 	var p validation.Problems
-	c := Config{Project: ctx.Project(), Stack: ctx.Stack()}
+	c := Config{Project: project, Stack: stack}
 	c.raw = map[string]string{}
 	get := func(key string) (string, bool) {
-		v, ok := ctx.GetConfig(Namespace + ":" + key)
+		v, ok := lookup(Namespace + ":" + key)
 		if ok {
 			c.raw[Namespace+":"+key] = v
 		}
@@ -99,7 +106,7 @@ func Load(ctx *pulumi.Context) (Config, error) {
 		}
 	}
 	c.Environment, _ = get("environment")
-	c.Region, _ = ctx.GetConfig("aws:region")
+	c.Region, _ = lookup("aws:region")
 	object("tags", &c.Tags)
 	object("network", &c.Network)
 	object("cluster", &c.Cluster)

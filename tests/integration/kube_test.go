@@ -6,10 +6,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
+	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
+	"github.com/anka-ha/anka-build-cloud-aws/components/etcd/member"
+	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
+	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 )
 
 // TestDryRunCreateReturnsWarningsAndRefusals: DryRunCreate posts the object
@@ -102,4 +111,43 @@ func TestSchedulingReadsAsTheAPIServerWritesThem(t *testing.T) {
 	}
 	_, err := milliCPU(initializing.Status.Allocatable["cpu"])
 	assert.Error(t, err, "KWOK's default 1k must not read as a shape")
+}
+
+// TestLocalConfigIsTheProgramsConfig: the harness reads Pulumi.local.yaml
+// through the program's loader, so values the file leaves out come from the
+// program's defaults (the harness once kept its own "500Gi", "ReadWriteMany"
+// and 3 members), and a file value wins over them.
+func TestLocalConfigIsTheProgramsConfig(t *testing.T) {
+	root, err := RepoRoot()
+	require.NoError(t, err)
+	c, ps, err := LoadLocalConfig(root)
+	require.NoError(t, err)
+	require.NotNil(t, ps)
+	assert.Equal(t, LocalConfig{
+		Namespace: "anka", EdgeMode: "nlb-mtls",
+		ControllerHostname: "anka.local.test", RegistryHostname: "anka-registry.local.test",
+		EtcdClass: "anka-etcd", EtcdSizeGi: 20, EtcdReplicas: 3,
+		EtcdImage: "anka.local/etcd:v3.6.16", BusyboxImage: "anka.local/busybox:1.35.0-4-deb12u1-b1", AWSCLIImage: "anka.local/awscli:2.9.19-1",
+		ControllerImage: "anka.local/anka-standin:1",
+		RegistryStorage: "pvc", RegistryClass: "anka-local-rwx", RegistrySize: "10Gi", RegistryAccessMode: "ReadWriteMany",
+	}, c, "Pulumi.local.yaml as the program reads it")
+
+	// A file that leaves the defaults to the program.
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"Pulumi.yaml": "name: anka\nruntime: go\n",
+		StackFile:     "config:\n  anka:cluster:\n    mode: existing\n  anka:network:\n    mode: none\n",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600))
+	}
+	c, _, err = LoadLocalConfig(dir)
+	require.NoError(t, err)
+	assert.Equal(t, stacks.DefaultNamespace, c.Namespace)
+	assert.Equal(t, edge.DefaultMode, c.EdgeMode)
+	assert.Equal(t, storage.DefaultClassName, c.EtcdClass)
+	assert.Equal(t, member.DefaultReplicas, c.EtcdReplicas)
+	assert.Equal(t, etcd.DefaultImage, c.EtcdImage)
+	assert.Equal(t, buildcloud.StoragePVC, c.RegistryStorage, "the default storage of an existing cluster")
+	assert.Equal(t, buildcloud.DefaultPVCSize, c.RegistrySize)
+	assert.Equal(t, buildcloud.DefaultPVCAccessMode, c.RegistryAccessMode)
 }

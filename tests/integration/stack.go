@@ -14,8 +14,6 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
-	"github.com/anka-ha/anka-build-cloud-aws/components/etcd"
-	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
 	"github.com/anka-ha/anka-build-cloud-aws/stacks"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -60,7 +58,9 @@ func (c LocalConfig) StandIns() StandIns {
 	return s
 }
 
-// LoadLocalConfig reads the repository's Pulumi.local.yaml.
+// LoadLocalConfig reads the repository's Pulumi.local.yaml through the
+// program's own loader (stacks.LoadConfig), so every value here is the
+// program's, defaults included.
 func LoadLocalConfig(root string) (LocalConfig, *workspace.ProjectStack, error) {
 	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
 	if err != nil {
@@ -74,72 +74,35 @@ func LoadLocalConfig(root string) (LocalConfig, *workspace.ProjectStack, error) 
 	if err != nil {
 		return LocalConfig{}, nil, fmt.Errorf("%s: %w", StackFile, err)
 	}
-	get := func(key string, out any) error {
-		raw, ok := flat[config.MustMakeKey(stacks.Namespace, key)]
-		if !ok {
-			return nil
+	cfg, err := stacks.LoadConfig(proj.Name.String(), StackName, func(key string) (string, bool) {
+		k, err := config.ParseKey(key)
+		if err != nil {
+			return "", false
 		}
-		if s, isString := out.(*string); isString {
-			*s = raw
-			return nil
-		}
-		if err := json.Unmarshal([]byte(raw), out); err != nil {
-			return fmt.Errorf("%s: anka:%s: %w", StackFile, key, err)
-		}
-		return nil
+		v, ok := flat[k]
+		return v, ok
+	})
+	if err != nil {
+		return LocalConfig{}, nil, fmt.Errorf("%s: %w", StackFile, err)
 	}
-	var (
-		edgeCfg struct{ Mode, ControllerHostname, RegistryHostname string }
-		store   struct {
-			Etcd struct{ ClassName string } `json:"etcd"`
-		}
-		etcdCfg struct {
-			VolumeSizeGi, Replicas int
-			Image                  string
-			Busybox                string `json:"busyboxImage"`
-			AWSCLI                 string `json:"awsCliImage"`
-		}
-		ctrl struct{ Image string }
-		reg  struct {
-			Storage string
-			PVC     struct{ StorageClass, Size, AccessMode string } `json:"pvc"`
-		}
-		c LocalConfig
-	)
-	for key, out := range map[string]any{
-		"namespace": &c.Namespace, "edge": &edgeCfg, "storage": &store, "etcd": &etcdCfg,
-		"controller": &ctrl, "registry": &reg,
-	} {
-		if err := get(key, out); err != nil {
-			return c, nil, err
-		}
-	}
-	or := func(v, def string) string {
-		if v == "" {
-			return def
-		}
-		return v
-	}
-	orInt := func(v, def int) int {
-		if v == 0 {
-			return def
-		}
-		return v
-	}
-	c.Namespace = or(c.Namespace, stacks.DefaultNamespace)
-	c.EdgeMode = or(edgeCfg.Mode, edge.DefaultMode)
-	c.ControllerHostname, c.RegistryHostname = edgeCfg.ControllerHostname, edgeCfg.RegistryHostname
-	c.EtcdClass = or(store.Etcd.ClassName, storage.DefaultClassName)
-	c.EtcdSizeGi = orInt(etcdCfg.VolumeSizeGi, etcd.DefaultVolumeSizeGi)
-	c.EtcdReplicas = orInt(etcdCfg.Replicas, 3)
-	c.EtcdImage = or(etcdCfg.Image, etcd.DefaultImage)
-	c.BusyboxImage = or(etcdCfg.Busybox, etcd.DefaultBusyboxImage)
-	c.AWSCLIImage = or(etcdCfg.AWSCLI, etcd.DefaultAWSCLIImage)
-	c.ControllerImage = or(ctrl.Image, buildcloud.DefaultControllerImage)
-	c.RegistryStorage = reg.Storage
-	c.RegistryClass, c.RegistrySize = reg.PVC.StorageClass, or(reg.PVC.Size, "500Gi")
-	c.RegistryAccessMode = or(reg.PVC.AccessMode, "ReadWriteMany")
-	return c, ps, nil
+	e, b := cfg.Edge.WithDefaults(), cfg.BuildCloud.WithDefaults()
+	return LocalConfig{
+		Namespace:          cfg.Namespace,
+		EdgeMode:           e.Mode,
+		ControllerHostname: e.ControllerHostname,
+		RegistryHostname:   e.RegistryHostname,
+		EtcdClass:          cfg.Storage.Etcd.ClassName,
+		EtcdSizeGi:         cfg.Etcd.VolumeSizeGi,
+		EtcdReplicas:       cfg.Etcd.Replicas,
+		EtcdImage:          cfg.Etcd.Image,
+		BusyboxImage:       cfg.Etcd.BusyboxImage,
+		AWSCLIImage:        cfg.Etcd.AWSCLIImage,
+		ControllerImage:    b.Controller.Image,
+		RegistryStorage:    b.Registry.Storage,
+		RegistryClass:      b.Registry.PVC.StorageClass,
+		RegistrySize:       b.Registry.PVC.Size,
+		RegistryAccessMode: b.Registry.PVC.AccessMode,
+	}, ps, nil
 }
 
 // StackOptions configure OpenStack.
