@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/buildcloud"
 	"github.com/anka-ha/anka-build-cloud-aws/components/edge"
@@ -65,12 +64,8 @@ func (c *Config) monitoringWiring() {
 		if e.Mode == edge.ModeNLBMTLS {
 			m.Deployments = append(m.Deployments, edge.NginxName)
 		}
-		if e.Mode == edge.ModeNLBMTLS || e.Mode == edge.ModeIngressNginx {
-			m.Certificates = append(m.Certificates, pemCertificates("edge server certificate", edge.TLSSecretName+"/tls.crt", e.TLS.Certificate, true)...)
-			m.Certificates = append(m.Certificates, pemCertificates("edge client CA", edge.ClientCASecretName+"/"+edge.ClientCAKey, e.MTLS.CACertificate, false)...)
-			if at, ok := crlNextUpdate(e.MTLS.CRL); ok {
-				m.Certificates = append(m.Certificates, monitoring.Certificate{Name: "edge client CRL", Secret: edge.ClientCRLSecretName + "/" + edge.ClientCRLKey, NotAfter: at, CRL: true})
-			}
+		for _, d := range e.Dated() {
+			m.Certificates = append(m.Certificates, monitoring.Certificate{Name: d.Name, Secret: d.Secret, NotAfter: d.At, CRL: d.CRL})
 		}
 	}
 	if *c.Etcd.TLS.Enabled {
@@ -124,18 +119,6 @@ func pemCertificates(name, secret, pemText string, leafOnly bool) []monitoring.C
 			return out
 		}
 	}
-}
-
-func crlNextUpdate(pemText string) (time.Time, bool) {
-	block, _ := pem.Decode([]byte(pemText))
-	if block == nil || block.Type != "X509 CRL" {
-		return time.Time{}, false
-	}
-	crl, err := x509.ParseRevocationList(block.Bytes)
-	if err != nil || crl.NextUpdate.IsZero() {
-		return time.Time{}, false
-	}
-	return crl.NextUpdate, true
 }
 
 // checkMonitoring reports what makes monitoring impossible to wire.

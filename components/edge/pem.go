@@ -116,35 +116,73 @@ type Expiry struct {
 	ClientCRLNextUpdate time.Time
 }
 
-// Expiry reads the dates of the inline certificate, CA bundle and CRL, in
-// modes nlb-mtls and ingress-nginx (alb's certificate is ACM's, renewed by
-// AWS). Material that does not parse gives a zero time; Validate reports it.
-func (a Args) Expiry() Expiry {
+// Dated is one piece of the inline PEM material the edge deploys and the
+// date it stops working: what Expiry sums up for the stack outputs and
+// alerting watches, read once here.
+type Dated struct {
+	// Name says what it is: "edge server certificate", "edge client CA"
+	// (a bundle's second and later CAs add their CN), "edge client CRL".
+	Name string
+	// Secret is the Secret and key that hold it, e.g. anka-edge-tls/tls.crt.
+	Secret string
+	// At is a certificate's notAfter or a CRL's nextUpdate, in UTC.
+	At time.Time
+	// CRL marks the revocation list.
+	CRL bool
+}
+
+// Dated lists the dates of the inline certificate (its leaf: a chain's
+// intermediates are the issuer's to renew), each CA of the client bundle
+// and the CRL, in modes nlb-mtls and ingress-nginx (alb's certificate is
+// ACM's, renewed by AWS), the client material only while client
+// verification is on. Material from a Secret named in config (Pulumi never
+// reads it) is not listed, nor material that does not parse: Validate
+// reports that.
+func (a Args) Dated() []Dated {
 	a = a.WithDefaults()
-	var e Expiry
 	if a.Mode != ModeNLBMTLS && a.Mode != ModeIngressNginx {
-		return e
+		return nil
 	}
+	var out []Dated
 	if a.TLS.SecretName == "" {
 		if certs, err := parseCerts(a.TLS.Certificate); err == nil {
-			e.TLSCertificateNotAfter = certs[0].NotAfter.UTC()
+			out = append(out, Dated{Name: "edge server certificate", Secret: TLSSecretName + "/tls.crt", At: certs[0].NotAfter.UTC()})
 		}
 	}
 	if !a.NginxSettings().MTLS() {
-		return e
+		return out
 	}
 	if a.MTLS.CASecretName == "" {
 		if cas, err := parseCerts(a.MTLS.CACertificate); err == nil {
-			for _, ca := range cas {
-				if e.ClientCANotAfter.IsZero() || ca.NotAfter.Before(e.ClientCANotAfter) {
-					e.ClientCANotAfter = ca.NotAfter.UTC()
+			for i, ca := range cas {
+				name := "edge client CA"
+				if i > 0 {
+					name += " (" + ca.Subject.CommonName + ")"
 				}
+				out = append(out, Dated{Name: name, Secret: ClientCASecretName + "/" + ClientCAKey, At: ca.NotAfter.UTC()})
 			}
 		}
 	}
 	if block, _ := pem.Decode([]byte(strings.TrimSpace(a.MTLS.CRL))); block != nil && block.Type == "X509 CRL" {
 		if crl, err := x509.ParseRevocationList(block.Bytes); err == nil && !crl.NextUpdate.IsZero() {
-			e.ClientCRLNextUpdate = crl.NextUpdate.UTC()
+			out = append(out, Dated{Name: "edge client CRL", Secret: ClientCRLSecretName + "/" + ClientCRLKey, At: crl.NextUpdate.UTC(), CRL: true})
+		}
+	}
+	return out
+}
+
+// Expiry sums up Dated for the stack outputs: the server certificate's
+// notAfter, the earliest client CA's, and the CRL's nextUpdate.
+func (a Args) Expiry() Expiry {
+	var e Expiry
+	for _, d := range a.Dated() {
+		switch {
+		case d.CRL:
+			e.ClientCRLNextUpdate = d.At
+		case d.Secret == TLSSecretName+"/tls.crt":
+			e.TLSCertificateNotAfter = d.At
+		case e.ClientCANotAfter.IsZero() || d.At.Before(e.ClientCANotAfter):
+			e.ClientCANotAfter = d.At
 		}
 	}
 	return e

@@ -3,6 +3,7 @@ package edge
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"testing"
 	"time"
 
@@ -88,5 +89,24 @@ func TestEdgeExportsCertificateCAAndCRLExpiry(t *testing.T) {
 	})
 	t.Run("mode alb exports nothing: ACM renews its certificate", func(t *testing.T) {
 		assert.Equal(t, Expiry{}, Args{Mode: ModeALB}.Expiry())
+	})
+	// Dated is what alerting watches (stacks/monitoring.go), read from the
+	// same parse as the outputs: each CA of a bundle by name, the CRL marked.
+	t.Run("dated lists each piece by name and Secret", func(t *testing.T) {
+		a := nlbArgs(t)
+		a.MTLS.CACertificate = p.ClientCA + p.OtherCA
+		var got []string
+		for _, d := range a.Dated() {
+			got = append(got, fmt.Sprintf("%s %s %s %v", d.Name, d.Secret, d.At.Format(time.RFC3339), d.CRL))
+		}
+		assert.Equal(t, []string{
+			"edge server certificate anka-edge-tls/tls.crt " + notAfter(p.ServerCert) + " false",
+			"edge client CA anka-edge-client-ca/ca.crt " + notAfter(p.ClientCA) + " false",
+			"edge client CA (anka test other CA) anka-edge-client-ca/ca.crt " + notAfter(p.OtherCA) + " false",
+			"edge client CRL anka-edge-client-crl/ca.crl " + crl.NextUpdate.UTC().Format(time.RFC3339) + " true",
+		}, got)
+		a.Nginx.ClientVerify = nginxconf.ClientVerifyOff
+		a.MTLS = MTLSArgs{}
+		require.Len(t, a.Dated(), 1, "without client verification only the server certificate")
 	})
 }
