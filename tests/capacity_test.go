@@ -1,10 +1,8 @@
 package tests
 
 import (
-	"encoding/json"
 	"testing"
 
-	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,11 +26,9 @@ func TestCapacityStackFilesFit(t *testing.T) {
 // failed after the provider's wait. Preview now refuses it and names the
 // keys that fix it.
 func TestCapacityDevAsItWasIsRefused(t *testing.T) {
-	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
-	etcdCfg := withKeys(t, cfg["anka:etcd"], map[string]any{"cpuRequest": "1"})
-	controller := withKeys(t, cfg["anka:controller"], map[string]any{"cpuMillis": 500})
-	registry := withKeys(t, cfg["anka:registry"], map[string]any{"cpuMillis": 500})
-	msg := assertRefused(t, "dev", map[string]string{"anka:etcd": etcdCfg, "anka:controller": controller, "anka:registry": registry},
+	msg := assertRefused(t, "dev", merge(patchObject(t, "dev", "anka:etcd", map[string]any{"cpuRequest": "1"}),
+		patchObject(t, "dev", "anka:controller", map[string]any{"cpuMillis": 500}),
+		patchObject(t, "dev", "anka:registry", map[string]any{"cpuMillis": 500})),
 		"anka:cluster.nodes.instanceTypes")
 	for _, want := range []string{
 		"PENDING anka-controller-registry", "allocatable 1930m CPU",
@@ -46,9 +42,8 @@ func TestCapacityDevAsItWasIsRefused(t *testing.T) {
 // TestCapacityUnknownInstanceTypeIsRefused: the plan cannot vouch for a type
 // it has no figures for.
 func TestCapacityUnknownInstanceTypeIsRefused(t *testing.T) {
-	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
-	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"nodes": map[string]any{"instanceTypes": []string{"x9z.huge"}}})
-	msg := assertRefused(t, "dev", map[string]string{"anka:cluster": cluster}, "anka:cluster.nodes.instanceTypes")
+	msg := assertRefused(t, "dev", patchObject(t, "dev", "anka:cluster", map[string]any{"nodes": map[string]any{"instanceTypes": []string{"x9z.huge"}}}),
+		"anka:cluster.nodes.instanceTypes")
 	assert.Contains(t, msg, "x9z.huge")
 }
 
@@ -62,17 +57,4 @@ func TestCapacityPlanTakesTheSmallestType(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "m6i.large", plan.Cluster.Instance.Name)
 	assert.False(t, plan.Fits(), "prod's 2-CPU Controllers cannot run on m6i.large:\n%s", plan)
-}
-
-// withKeys returns the JSON object text with keys set (replaced whole).
-func withKeys(t *testing.T, object string, keys map[string]any) string {
-	t.Helper()
-	m := map[string]any{}
-	require.NoError(t, json.Unmarshal([]byte(object), &m))
-	for k, v := range keys {
-		m[k] = v
-	}
-	b, err := json.Marshal(m)
-	require.NoError(t, err)
-	return string(b)
 }

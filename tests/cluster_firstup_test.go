@@ -16,19 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// clusterOverride returns the stack file's anka:cluster object changed by
-// edit, as an override for runStackFile.
-func clusterOverride(t *testing.T, stack string, edit func(map[string]any)) map[string]string {
-	t.Helper()
-	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), stack)
-	obj := map[string]any{}
-	require.NoError(t, json.Unmarshal([]byte(cfg["anka:cluster"]), &obj))
-	edit(obj)
-	b, err := json.Marshal(obj)
-	require.NoError(t, err)
-	return map[string]string{"anka:cluster": string(b)}
-}
-
 // pinClock sets the clock the cluster's version checks read.
 func pinClock(t *testing.T, date string) {
 	t.Helper()
@@ -94,25 +81,25 @@ func TestClusterProdRefusesTheCreatorAsOnlyAdmin(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			msg := assertRefused(t, "prod", clusterOverride(t, "prod", edit), "anka:cluster.accessEntries")
+			msg := assertRefused(t, "prod", editStackObject(t, "prod", "anka:cluster", edit), "anka:cluster.accessEntries")
 			assert.Contains(t, msg, "AmazonEKSClusterAdminPolicy at scope cluster to at least one principal besides the cluster creator")
 		})
 	}
-	_, err := runStackFile(t, "dev", clusterOverride(t, "dev", func(c map[string]any) { delete(c, "accessEntries") }))
+	_, err := runStackFile(t, "dev", editStackObject(t, "dev", "anka:cluster", func(c map[string]any) { delete(c, "accessEntries") }))
 	assert.NoError(t, err, "dev may rely on the creator alone (preview warns)")
 }
 
 // TestClusterAccessEntryErrorsNameTheStackFileKey: a bad entry in the stack
 // file is reported by its path in anka:cluster, before any resource exists.
 func TestClusterAccessEntryErrorsNameTheStackFileKey(t *testing.T) {
-	assertRefused(t, "dev", clusterOverride(t, "dev", func(c map[string]any) {
+	assertRefused(t, "dev", editStackObject(t, "dev", "anka:cluster", func(c map[string]any) {
 		entries := c["accessEntries"].([]any)
 		entries[0].(map[string]any)["principalArn"] = "arn:aws:sts::123456789012:assumed-role/anka-admins/alice"
 		entries[1].(map[string]any)["accessPolicies"] = []any{map[string]any{"policy": "AmazonEKSEditPolicy", "scope": "namespace"}}
 	}), "anka:cluster.accessEntries[0].principalArn", "anka:cluster.accessEntries[1].accessPolicies[0].namespaces")
 
 	// a misspelled key inside an entry is refused, not ignored
-	assertRefused(t, "dev", clusterOverride(t, "dev", func(c map[string]any) {
+	assertRefused(t, "dev", editStackObject(t, "dev", "anka:cluster", func(c map[string]any) {
 		c["accessEntries"].([]any)[0].(map[string]any)["principal"] = "arn:aws:iam::123456789012:role/x"
 	}), "anka:cluster")
 }
@@ -196,15 +183,15 @@ func TestClusterExtendedSupportVersion(t *testing.T) {
 		}
 	}
 
-	msg := assertRefused(t, "prod", clusterOverride(t, "prod", v133(false)), "anka:cluster.version")
+	msg := assertRefused(t, "prod", editStackObject(t, "prod", "anka:cluster", v133(false)), "anka:cluster.version")
 	assert.Contains(t, msg, "unless anka:cluster.allowExtendedSupport is true")
 	assert.Contains(t, msg, "$0.60 per cluster-hour")
 
-	_, err := runStackFile(t, "prod", clusterOverride(t, "prod", v133(true)))
+	_, err := runStackFile(t, "prod", editStackObject(t, "prod", "anka:cluster", v133(true)))
 	assert.NoError(t, err, "allowed explicitly")
 
 	for _, stack := range []string{"dev", "prod"} {
-		cfg, secretKeys := stackConfig(t, stack, clusterOverride(t, stack, v133(true)))
+		cfg, secretKeys := stackConfig(t, stack, editStackObject(t, stack, "anka:cluster", v133(true)))
 		log := &warnLog{}
 		// As `pulumi preview` runs it: the warnings are for the person
 		// previewing (and the stack files' placeholders only warn there).
@@ -227,5 +214,5 @@ func TestClusterExtendedSupportVersion(t *testing.T) {
 
 	pinClock(t, "2027-07-29")
 	// EKS no longer offers 1.33
-	assertRefused(t, "dev", clusterOverride(t, "dev", v133(true)), "anka:cluster.version")
+	assertRefused(t, "dev", editStackObject(t, "dev", "anka:cluster", v133(true)), "anka:cluster.version")
 }

@@ -26,14 +26,11 @@ import (
 // 2023 change and the Terraform AWS provider 5.25.0, which pulumi-aws v6
 // bridges).
 func TestDay2AddingAZoneChangesNoExistingResource(t *testing.T) {
-	cfg, _ := stackConfig(t, "prod", nil)
 	three, err := runStackFile(t, "prod", nil)
 	require.NoError(t, err)
-	four, err := runStackFile(t, "prod", map[string]string{
-		"anka:network": withKeys(t, cfg["anka:network"], map[string]any{
-			"availabilityZones": []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"},
-		}),
-	})
+	four, err := runStackFile(t, "prod", patchObject(t, "prod", "anka:network", map[string]any{
+		"availabilityZones": []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"},
+	}))
 	require.NoError(t, err)
 
 	type key struct{ typ, name string }

@@ -14,16 +14,14 @@ import (
 // TestDay2EBSCSIAddonVersionKeyIsReplaced: the old pin is refused at
 // preview, naming the old key and the new one.
 func TestDay2EBSCSIAddonVersionKeyIsReplaced(t *testing.T) {
-	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), "dev")
-	cluster := withKeys(t, cfg["anka:cluster"], map[string]any{"ebsCsiAddonVersion": "v1.38.1-eksbuild.1"})
-	msg := assertRefused(t, "dev", map[string]string{"anka:cluster": cluster}, "anka:cluster.ebsCsiAddonVersion")
+	msg := assertRefused(t, "dev", patchObject(t, "dev", "anka:cluster", map[string]any{"ebsCsiAddonVersion": "v1.38.1-eksbuild.1"}),
+		"anka:cluster.ebsCsiAddonVersion")
 	assert.Contains(t, msg, "anka:cluster.addons.aws-ebs-csi-driver.version")
 
-	cluster = withKeys(t, cfg["anka:cluster"], map[string]any{
+	run, err := runStackFile(t, "dev", patchObject(t, "dev", "anka:cluster", map[string]any{
 		"addons":           map[string]any{"aws-ebs-csi-driver": map[string]any{"version": "v1.38.1-eksbuild.1"}},
 		"logRetentionDays": 30,
-	})
-	run, err := runStackFile(t, "dev", map[string]string{"anka:cluster": cluster})
+	}))
 	require.NoError(t, err)
 	assert.Equal(t, "v1.38.1-eksbuild.1", run.rec.Get(t, "aws:eks/addon:Addon", "cluster-ebs-csi").Inputs["addonVersion"].StringValue())
 	assert.Equal(t, float64(30), run.rec.Get(t, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs").Inputs["retentionInDays"].NumberValue())

@@ -1,31 +1,11 @@
 package tests
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/anka-ha/anka-build-cloud-aws/tests/harness"
 )
-
-// patchObject returns Pulumi.<stack>.yaml's config object key (e.g.
-// "anka:registry") with set applied to it, as an override for runStackFile.
-func patchObject(t *testing.T, stack, key string, set map[string]any) map[string]string {
-	t.Helper()
-	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), stack)
-	obj := map[string]any{}
-	if raw, ok := cfg[key]; ok {
-		require.NoError(t, json.Unmarshal([]byte(raw), &obj))
-	}
-	for k, v := range set {
-		obj[k] = v
-	}
-	b, err := json.Marshal(obj)
-	require.NoError(t, err)
-	return map[string]string{key: string(b)}
-}
 
 func merge(ms ...map[string]string) map[string]string {
 	out := map[string]string{}

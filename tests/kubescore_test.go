@@ -299,18 +299,15 @@ func runKubeScore(t *testing.T, bin string, args, files []string) []kubeScoreFin
 func injectLocalSecrets(t *testing.T, cfg map[string]string, secretKeys *[]string) {
 	t.Helper()
 	set := func(key, field, value string) {
-		obj := map[string]any{}
-		if raw, ok := cfg[key]; ok {
-			require.NoError(t, json.Unmarshal([]byte(raw), &obj), "%s of Pulumi.local.yaml", key)
+		added := false
+		require.True(t, editConfigObject(t, cfg, key, func(obj map[string]any) {
+			if _, done := obj[field]; !done {
+				obj[field], added = value, true
+			}
+		}), "%s of Pulumi.local.yaml is not an object", key)
+		if added {
+			*secretKeys = append(*secretKeys, key)
 		}
-		if _, done := obj[field]; done {
-			return
-		}
-		obj[field] = value
-		out, err := json.Marshal(obj)
-		require.NoError(t, err)
-		cfg[key] = string(out)
-		*secretKeys = append(*secretKeys, key)
 	}
 	set("anka:cluster", "kubeconfig", "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:6443\n"+
 		"contexts:\n- name: local\n  context:\n    cluster: local\n    user: local\ncurrent-context: local\nusers:\n- name: local\n  user: {}\n")

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -175,27 +176,24 @@ func injectEdgePKI(t testing.TB, cfg map[string]string, secretKeys *[]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsObj, _ := obj["tls"].(map[string]any)
-	if tlsObj == nil {
-		tlsObj = map[string]any{}
+	setUnset := func(obj map[string]any, field string, values map[string]any) {
+		sub, _ := obj[field].(map[string]any)
+		if sub == nil {
+			sub = map[string]any{}
+		}
+		for k, v := range values {
+			if _, set := sub[k]; !set {
+				sub[k] = v
+			}
+		}
+		obj[field] = sub
 	}
-	if _, set := tlsObj["certificate"]; !set {
-		tlsObj["certificate"], tlsObj["privateKey"] = b.ServerCert, b.ServerKey
-	}
-	obj["tls"] = tlsObj
-	mtls, _ := obj["mtls"].(map[string]any)
-	if mtls == nil {
-		mtls = map[string]any{}
-	}
-	if _, set := mtls["caCertificate"]; !set {
-		mtls["caCertificate"] = b.CACert
-	}
-	obj["mtls"] = mtls
-	out, err := json.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg["anka:edge"] = string(out)
+	editConfigObject(t, cfg, "anka:edge", func(obj map[string]any) {
+		if tls, _ := obj["tls"].(map[string]any); tls["certificate"] == nil {
+			setUnset(obj, "tls", map[string]any{"certificate": b.ServerCert, "privateKey": b.ServerKey})
+		}
+		setUnset(obj, "mtls", map[string]any{"caCertificate": b.CACert})
+	})
 	*secretKeys = append(*secretKeys, "anka:edge")
 }
 
@@ -208,17 +206,15 @@ func injectRootToken(t testing.TB, cfg map[string]string, secretKeys *[]string) 
 	if cfg["anka:environment"] != "prod" {
 		return
 	}
-	obj := map[string]any{}
-	if raw, ok := cfg["anka:buildcloud"]; ok {
-		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-			return
+	added := false
+	editConfigObject(t, cfg, "anka:buildcloud", func(obj map[string]any) {
+		if _, set := obj["rootToken"]; !set {
+			obj["rootToken"], added = TestRootToken, true
 		}
+	})
+	if added {
+		*secretKeys = append(*secretKeys, "anka:buildcloud")
 	}
-	if _, set := obj["rootToken"]; set {
-		return
-	}
-	setConfigPath(t, cfg, "anka:buildcloud", TestRootToken, "rootToken")
-	*secretKeys = append(*secretKeys, "anka:buildcloud")
 }
 
 // injectLocalEtcdDate sets anka:etcd.tls.notBefore as the local tools do
@@ -229,30 +225,62 @@ func injectLocalEtcdDate(t testing.TB, cfg map[string]string) {
 	setConfigPath(t, cfg, "anka:etcd", etcdTestNow.Format(time.DateOnly), "tls", "notBefore")
 }
 
+// editConfigObject applies edit to the config object key of cfg (the JSON
+// text the engine hands the program; {} when the key is absent) and stores
+// the result: the one way the tests change a config object. A value that
+// is not a JSON object is left as it is, for the program to refuse, and
+// false returned.
+func editConfigObject(t testing.TB, cfg map[string]string, key string, edit func(obj map[string]any)) bool {
+	t.Helper()
+	obj := map[string]any{}
+	if raw, ok := cfg[key]; ok && json.Unmarshal([]byte(raw), &obj) != nil {
+		return false
+	}
+	edit(obj)
+	out, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	cfg[key] = string(out)
+	return true
+}
+
+// editStackObject is Pulumi.<stack>.yaml's config object key with edit
+// applied, as an override for runStackFile.
+func editStackObject(t testing.TB, stack, key string, edit func(obj map[string]any)) map[string]string {
+	t.Helper()
+	cfg, _ := harness.LoadStackConfig(t, repoRoot(t), stack)
+	out := map[string]string{}
+	if raw, ok := cfg[key]; ok {
+		out[key] = raw
+	}
+	if !editConfigObject(t, out, key, edit) {
+		t.Fatalf("Pulumi.%s.yaml: %s is not an object", stack, key)
+	}
+	return out
+}
+
+// patchObject is editStackObject setting the top-level fields of set.
+func patchObject(t testing.TB, stack, key string, set map[string]any) map[string]string {
+	t.Helper()
+	return editStackObject(t, stack, key, func(obj map[string]any) { maps.Copy(obj, set) })
+}
+
 // setConfigPath sets the value at path inside the config object key, as
 // `pulumi config set --path key.path...` does, making the objects on the
 // way.
 func setConfigPath(t testing.TB, cfg map[string]string, key string, value any, path ...string) {
 	t.Helper()
-	obj := map[string]any{}
-	if raw, ok := cfg[key]; ok {
-		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-			t.Fatalf("%s: %v", key, err)
+	editConfigObject(t, cfg, key, func(obj map[string]any) {
+		at := obj
+		for _, p := range path[:len(path)-1] {
+			next, _ := at[p].(map[string]any)
+			if next == nil {
+				next = map[string]any{}
+				at[p] = next
+			}
+			at = next
 		}
-	}
-	at := obj
-	for _, p := range path[:len(path)-1] {
-		next, _ := at[p].(map[string]any)
-		if next == nil {
-			next = map[string]any{}
-			at[p] = next
-		}
-		at = next
-	}
-	at[path[len(path)-1]] = value
-	out, err := json.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg[key] = string(out)
+		at[path[len(path)-1]] = value
+	})
 }
