@@ -3,8 +3,6 @@ package tests
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -24,15 +22,7 @@ var contractLine = regexp.MustCompile("^\\| `([A-Za-z]+)` \\| ([^|]+) \\| (yes|n
 // readmeContract reads the table under "## Outputs contract" in README.md.
 func readmeContract(t *testing.T) map[string]contractRow {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
-	require.NoError(t, err)
-	text := string(data)
-	start := strings.Index(text, "## Outputs contract")
-	require.GreaterOrEqual(t, start, 0, "README.md must have a section \"## Outputs contract\"")
-	section := text[start+3:]
-	if end := strings.Index(section, "\n## "); end >= 0 {
-		section = section[:end]
-	}
+	section := markdownSection(t, "README.md", "## Outputs contract")
 	rows := map[string]contractRow{}
 	for _, line := range strings.Split(section, "\n") {
 		if m := contractLine.FindStringSubmatch(line); m != nil {

@@ -175,14 +175,21 @@ func names(rs []harness.Resource) []string {
 	return out
 }
 
-// section is the text of docs/operations.md from header to the next "## ".
+// section is the text of docs/operations.md under header.
 func section(t *testing.T, header string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "operations.md"))
+	return markdownSection(t, "docs/operations.md", header)
+}
+
+// markdownSection is the text of the repository's file (a slash path) from
+// header to the next "## " heading.
+func markdownSection(t *testing.T, file, header string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), filepath.FromSlash(file)))
 	require.NoError(t, err)
 	doc := string(b)
 	i := strings.Index(doc, header)
-	require.GreaterOrEqual(t, i, 0, "docs/operations.md has no section %q", header)
+	require.GreaterOrEqual(t, i, 0, "%s has no section %q", file, header)
 	rest := doc[i+len(header):]
 	if j := strings.Index(rest, "\n## "); j >= 0 {
 		rest = rest[:j]

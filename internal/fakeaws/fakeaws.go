@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -72,8 +71,8 @@ type S3Request struct {
 // roleARN to a web identity token that acceptToken accepts (nil: any non-empty token). Close stops it.
 func New(dir, listen, region, bucket, roleARN string, acceptToken func(token string) error) (*FakeAWS, error) {
 	f := &FakeAWS{region: region, bucket: bucket, roleARN: roleARN, acceptToken: acceptToken,
-		AccessKeyID: "ASIAANKATESTIRSA0001", SecretAccessKey: "anka-test-secret-" + randHex(8),
-		SessionToken: "anka-test-session-" + randHex(16), leafs: map[string]*tls.Certificate{}}
+		AccessKeyID: "ASIAANKATESTIRSA0001", SecretAccessKey: "anka-test-secret-" + rand.Text(),
+		SessionToken: "anka-test-session-" + rand.Text(), leafs: map[string]*tls.Certificate{}}
 
 	now := time.Now()
 	var err error
@@ -322,12 +321,4 @@ func (f *FakeAWS) tokenOK(token string) bool {
 		return false
 	}
 	return true
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(errors.New("crypto/rand: " + err.Error()))
-	}
-	return fmt.Sprintf("%x", b)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/monitoring"
 	"github.com/anka-ha/anka-build-cloud-aws/internal/poll"
+	"github.com/anka-ha/anka-build-cloud-aws/internal/realproc"
 )
 
 // operatorCRD is a stand-in for a Prometheus Operator CRD: the real group,
@@ -58,7 +59,7 @@ func (e *env) monitoringNeedsTheOperatorCRDs(t *testing.T) {
 	if !named {
 		t.Fatalf("the preview's error does not name a missing CRD:\n%v", err)
 	}
-	t.Logf("preview without the CRDs: %s", lastLines(err.Error(), 4))
+	t.Logf("preview without the CRDs: %s", strings.ReplaceAll(realproc.Tail(err.Error(), 4), "\n", " | "))
 
 	for _, c := range [][2]string{{"podmonitors", "PodMonitor"}, {"servicemonitors", "ServiceMonitor"}, {"prometheusrules", "PrometheusRule"}} {
 		path := "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -107,12 +108,4 @@ func (e *env) monitoringNeedsTheOperatorCRDs(t *testing.T) {
 			t.Errorf("preview with the CRDs does not create %s %s: %v", want[0], want[1], steps)
 		}
 	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }

@@ -1,6 +1,7 @@
 package member
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -152,7 +153,7 @@ func TestMemberBackupUploadsToS3UnderReadOnlyRoot(t *testing.T) {
 		WorkDir: filepath.Join(e.root, "backup-work"), AWSBinDir: filepath.Dir(aws)}.WithDefaults()
 	require.NoError(t, b.Validate())
 	must(t, os.MkdirAll(b.WorkDir, 0o755))
-	token := "eyJhbGciOiJSUzI1NiJ9.anka-test-projected-service-account-token." + randHex(t, 16)
+	token := "eyJhbGciOiJSUzI1NiJ9.anka-test-projected-service-account-token." + rand.Text()
 	tokenFile := filepath.Join(e.root, "irsa", "token")
 	must(t, os.MkdirAll(filepath.Dir(tokenFile), 0o755))
 	must(t, os.WriteFile(tokenFile, []byte(token), 0o644))

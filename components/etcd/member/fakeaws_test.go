@@ -1,7 +1,6 @@
 package member
 
 import (
-	"crypto/rand"
 	"fmt"
 	"testing"
 
@@ -30,10 +29,3 @@ type testFakeAWS struct{ *fakeaws.FakeAWS }
 
 // ClientEnv is the test plumbing added to the pod's environment: the proxy and the CA bundle.
 func (f *testFakeAWS) ClientEnv() []string { return f.FakeAWS.ClientEnv(f.CAFile) }
-
-func randHex(t *testing.T, n int) string {
-	b := make([]byte, n)
-	_, err := rand.Read(b)
-	must(t, err)
-	return fmt.Sprintf("%x", b)
-}
