@@ -13,6 +13,7 @@ package realproc
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -29,8 +30,13 @@ type T interface {
 	Fatalf(format string, args ...any)
 }
 
-// FreePorts returns n distinct free TCP ports on 127.0.0.1: all n are held
-// open together until they are known, so none is returned twice.
+// FreePorts returns n distinct free TCP ports on 127.0.0.1, all held open
+// together until they are known, so none is returned twice. They come from
+// below the kernel's ephemeral range (net.ipv4.ip_local_port_range): the
+// caller binds them seconds after they are closed here, and a port from
+// that range may meanwhile become the local end of any outgoing connection
+// on the machine (a real-etcd run here failed with "bind: address already
+// in use" on 40497, a port the kernel had picked).
 func FreePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -38,16 +44,45 @@ func FreePorts(n int) ([]int, error) {
 			_ = l.Close()
 		}
 	}()
+	lo, hi := minPort, ephemeralStart()
+	if hi-lo < 100*n {
+		lo, hi = 0, 0 // no room below it: let the kernel pick
+	}
 	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ports) < n; tries++ {
+		port := 0
+		if hi > lo {
+			port = lo + rand.IntN(hi-lo)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
+			if port != 0 && tries < 100*n {
+				continue // taken: try another
+			}
 			return nil, fmt.Errorf("a free port on 127.0.0.1: %w", err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// minPort is the lowest port FreePorts hands out, above the registered
+// ports most services listen on.
+const minPort = 20000
+
+// ephemeralStart is the first port of the kernel's ephemeral range, 32768
+// (Linux's default) when it cannot be read.
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	var first, last int
+	if _, err := fmt.Sscan(string(b), &first, &last); err != nil || first <= 0 {
+		return 32768
+	}
+	return first
 }
 
 // Ports is FreePorts for a test: an error ends it.

@@ -20,6 +20,7 @@ func TestFreePortsAreDistinctAndFree(t *testing.T) {
 	seen := map[int]bool{}
 	for _, p := range ports {
 		assert.False(t, seen[p], "port %d returned twice", p)
+		assert.True(t, p >= minPort && p < ephemeralStart(), "port %d is outside [%d, %d): the kernel may hand it to an outgoing connection", p, minPort, ephemeralStart())
 		seen[p] = true
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		require.NoError(t, err, "port %d is not free", p)

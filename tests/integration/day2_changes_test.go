@@ -58,11 +58,9 @@ func (e *env) edgeSchemeChangeUpdatesInPlace(t *testing.T) {
 			}
 		}
 	}
-	pre, warnings, err := e.previewEvents()
-	if err != nil {
-		t.Fatalf("preview after changing %s: %v", edge.SchemeKey, err)
-	}
+	pre := e.run(t, "preview after changing "+edge.SchemeKey, e.stack.Preview)
 	inPlace(pre)
+	warnings := pre.Warnings
 	var warned string
 	for _, w := range warnings {
 		if strings.Contains(w, edge.SchemeKey) {
@@ -104,7 +102,7 @@ func (e *env) storageClassRenameRefused(t *testing.T) {
 	if err := e.stack.Set(ctx, storage.ClassNameKey, class+"-renamed"); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := e.previewEvents()
+	_, err := e.stack.Preview(e.ctx)
 	if err == nil {
 		t.Fatalf("preview with %s renamed succeeded; it must be refused", storage.ClassNameKey)
 	}
@@ -156,7 +154,7 @@ func (e *env) etcdGenerationSkipRefused(t *testing.T) {
 	if err := e.stack.Set(e.ctx, key, "2"); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := e.previewEvents()
+	_, err := e.stack.Preview(e.ctx)
 	if err == nil {
 		t.Fatalf("preview with %s 2 and no rotation step 1 succeeded; it must be refused", key)
 	}

@@ -48,7 +48,7 @@ func (e *env) monitoringNeedsTheOperatorCRDs(t *testing.T) {
 		}
 	})
 
-	_, _, err := e.previewEvents()
+	_, err := e.stack.Preview(ctx)
 	if err == nil {
 		t.Fatal("preview succeeded on a cluster without the Prometheus Operator's CRDs")
 	}
@@ -94,10 +94,7 @@ func (e *env) monitoringNeedsTheOperatorCRDs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, _, err := e.previewEvents()
-	if err != nil {
-		t.Fatalf("preview with the CRDs: %v", err)
-	}
+	r := e.run(t, "preview with the CRDs", e.stack.Preview)
 	for _, want := range [][2]string{
 		{"kubernetes:monitoring.coreos.com/v1:PodMonitor", "monitoring-etcd"},
 		{"kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules"},

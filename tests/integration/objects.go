@@ -358,6 +358,54 @@ func (k *Kube) AwaitHeldPending(ctx context.Context, ns, name, oldUID string) (s
 	return msg, err
 }
 
+// DrainRefusesSecond is the drain drill the KWOK and the real-pods tests
+// both run against a StatefulSet's PodDisruptionBudget pdb: with the budget
+// whole (replicas healthy, one disruption allowed) it cordons down's node
+// and evicts down, as kubectl drain does; the budget is then used up while
+// the scheduler holds down's replacement Pending (the node is its volume's
+// zone's only one); evicting second must then be refused with HTTP 429 and
+// leave second running. It returns the scheduler's message for the held
+// replacement and uncordon, which the caller runs (once is enough; later
+// calls do nothing) whether or not the drill failed, before checking what
+// comes back.
+func (k *Kube) DrainRefusesSecond(ctx context.Context, ns, pdb string, replicas int, down Pod, second string) (held string, uncordon func() error, err error) {
+	node, name := down.Spec.NodeName, down.Metadata.Name
+	cordoned := false
+	uncordon = func() error {
+		if !cordoned {
+			return nil
+		}
+		cordoned = false
+		return k.Cordon(ctx, node, false)
+	}
+	if err := k.AwaitPDB(ctx, ns, pdb, 1, replicas); err != nil {
+		return "", uncordon, err
+	}
+	if err := k.Cordon(ctx, node, true); err != nil {
+		return "", uncordon, err
+	}
+	cordoned = true
+	if err := k.Evict(ctx, ns, name); err != nil {
+		return "", uncordon, fmt.Errorf("evicting %s from cordoned %s (budget 1) must succeed: %w", name, node, err)
+	}
+	if err := k.AwaitPDB(ctx, ns, pdb, 0, replicas-1); err != nil {
+		return "", uncordon, err
+	}
+	if held, err = k.AwaitHeldPending(ctx, ns, name, down.Metadata.UID); err != nil {
+		return "", uncordon, fmt.Errorf("%w (cordoned %s)", err, node)
+	}
+	switch err := k.Evict(ctx, ns, second); {
+	case err == nil:
+		return held, uncordon, fmt.Errorf("evicting %s while %s is down was accepted; the PodDisruptionBudget must refuse it", second, name)
+	case !IsStatus(err, 429):
+		return held, uncordon, fmt.Errorf("evicting %s while %s is down: want HTTP 429 from the PodDisruptionBudget, got %w", second, name, err)
+	}
+	if ok, err := k.Exists(ctx, "/api/v1/namespaces/"+ns+"/pods/"+second); err != nil || !ok {
+		return held, uncordon, fmt.Errorf("%s must still run after the refused eviction (exists=%t, %v)", second, ok, err)
+	}
+	return held, uncordon, nil
+}
+
 // Cordon marks a node unschedulable (or schedulable again).
 func (k *Kube) Cordon(ctx context.Context, node string, unschedulable bool) error {
 	return k.MergePatch(ctx, "/api/v1/nodes/"+node, map[string]any{"spec": map[string]any{"unschedulable": unschedulable}})

@@ -276,9 +276,10 @@ type Result struct {
 	Counts map[string]int
 	// Steps of every resource, in the engine's order.
 	Steps []Step
-	// Errors are the engine's error diagnostics.
-	Errors  []string
-	Outputs auto.OutputMap
+	// Errors and Warnings are the engine's error and warning diagnostics
+	// (the program's preview warnings among the latter).
+	Errors, Warnings []string
+	Outputs          auto.OutputMap
 }
 
 // Changes are the steps other than same.
@@ -364,7 +365,8 @@ func (r *Result) String() string {
 	return fmt.Sprintf("%s in %.1fs: %s", r.Kind, r.Duration.Seconds(), strings.Join(ops, " "))
 }
 
-// collector gathers steps and error diagnostics from the engine's events.
+// collector gathers steps and error and warning diagnostics from the
+// engine's events.
 type collector struct {
 	ch    chan events.EngineEvent
 	done  chan struct{}
@@ -409,8 +411,13 @@ func newCollector(kind string) *collector {
 					}
 				}
 			}
-			if d := ev.DiagnosticEvent; d != nil && d.Severity == "error" {
-				c.res.Errors = append(c.res.Errors, strings.TrimSpace(d.Message))
+			if d := ev.DiagnosticEvent; d != nil {
+				switch d.Severity {
+				case "error":
+					c.res.Errors = append(c.res.Errors, strings.TrimSpace(d.Message))
+				case "warning":
+					c.res.Warnings = append(c.res.Warnings, strings.TrimSpace(d.Message))
+				}
 			}
 			c.mu.Unlock()
 		}

@@ -3,13 +3,9 @@ package integration
 import (
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/anka-ha/anka-build-cloud-aws/components/storage"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 )
 
 // The etcd storage settings the storage-change scenario switches to (gp3:
@@ -24,61 +20,6 @@ type storageClassObj struct {
 	Metadata      Meta              `json:"metadata"`
 	Parameters    map[string]string `json:"parameters"`
 	ReclaimPolicy string            `json:"reclaimPolicy"`
-}
-
-// previewWarnings runs a preview with its own event stream and returns the
-// steps (as Result) and the engine's warning diagnostics, which the
-// harness's collector does not keep.
-func (e *env) previewWarnings(t *testing.T) (*Result, []string) {
-	t.Helper()
-	r, warnings, err := e.previewEvents()
-	if err != nil {
-		t.Fatalf("preview: %v", err)
-	}
-	return r, warnings
-}
-
-// previewEvents is previewWarnings for a preview that may fail: the steps
-// and warnings seen, and the engine's error.
-func (e *env) previewEvents() (*Result, []string, error) {
-	ch := make(chan events.EngineEvent, 64)
-	var (
-		mu       sync.Mutex
-		warnings []string
-		steps    []Step
-		done     = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		for ev := range ch {
-			mu.Lock()
-			if d := ev.DiagnosticEvent; d != nil && d.Severity == "warning" {
-				warnings = append(warnings, strings.TrimSpace(d.Message))
-			}
-			if pre := ev.ResourcePreEvent; pre != nil {
-				m := pre.Metadata
-				st := Step{URN: m.URN, Type: m.Type, Op: string(m.Op), ReplaceKeys: m.Keys, Diffs: m.Diffs}
-				if i := strings.LastIndex(m.URN, "::"); i >= 0 {
-					st.Name = m.URN[i+2:]
-				}
-				steps = append(steps, st)
-			}
-			mu.Unlock()
-		}
-	}()
-	_, err := e.stack.Stack.Preview(e.ctx, optpreview.EventStreams(ch), optpreview.Diff(),
-		optpreview.ProgressStreams(e.stack.opts.Progress), optpreview.ErrorProgressStreams(e.stack.opts.Progress))
-	if err == nil {
-		<-done
-	} else {
-		select { // a failed CLI may not close the stream
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return &Result{Kind: "preview", Steps: steps}, warnings, err
 }
 
 // storageChangeKeepsStatefulSet: changing anka:storage.etcd.iops and
@@ -133,8 +74,9 @@ func (e *env) storageChangeKeepsStatefulSet(t *testing.T) {
 		t.Logf("%s: StorageClass steps: %v", r.Kind, classSteps)
 	}
 
-	pre, warnings := e.previewWarnings(t)
+	pre := e.run(t, "preview after changing anka:storage.etcd.iops/throughputMiBps", e.stack.Preview)
 	noReplace(pre)
+	warnings := pre.Warnings
 	var warned string
 	for _, w := range warnings {
 		if strings.Contains(w, "anka:storage.etcd.iops") {

@@ -588,44 +588,21 @@ func (e *realEnv) pdbRefusesSecondEviction(t *testing.T) {
 	for _, m := range e.members(t, "etcd-1").Members {
 		ids[m.Name] = m.ID
 	}
-	// The previous scenario has just replaced a member: the budget must be
-	// whole again before the first eviction.
-	if err := e.kube.AwaitPDB(e.ctx, ns, "etcd", 1, e.cfg.EtcdReplicas); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.kube.Cordon(e.ctx, node, true); err != nil {
-		t.Fatal(err)
-	}
-	uncordoned := false
-	uncordon := func() {
-		if !uncordoned {
-			uncordoned = true
-			if err := e.kube.Cordon(e.ctx, node, false); err != nil {
-				t.Error(err)
-			}
+	// The previous scenario has just replaced a member: the drill waits for
+	// a whole budget before the first eviction.
+	held, uncordon, err := e.kube.DrainRefusesSecond(e.ctx, ns, "etcd", e.cfg.EtcdReplicas, down, "etcd-1")
+	defer func() {
+		if err := uncordon(); err != nil {
+			t.Errorf("uncordon %s: %v", node, err)
 		}
-	}
-	defer uncordon()
-	if err := e.kube.Evict(e.ctx, ns, "etcd-0"); err != nil {
-		t.Fatalf("evicting etcd-0 (budget 1) must succeed: %v", err)
-	}
-	if err := e.kube.AwaitPDB(e.ctx, ns, "etcd", 0, e.cfg.EtcdReplicas-1); err != nil {
+	}()
+	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := e.kube.AwaitHeldPending(e.ctx, ns, "etcd-0", down.Metadata.UID)
-	if err != nil {
-		t.Fatalf("%v (cordoned %s)", err, node)
+	t.Logf("etcd-0 evicted from cordoned %s, its replacement held (%s); evicting etcd-1 then: refused", node, held)
+	if err := uncordon(); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("etcd-0's replacement: unschedulable, %s", msg)
-	err = e.kube.Evict(e.ctx, ns, "etcd-1")
-	switch {
-	case err == nil:
-		t.Fatal("evicting etcd-1 while etcd-0 is down was accepted; the PDB must refuse it")
-	case !integration.IsStatus(err, 429):
-		t.Fatalf("evicting etcd-1 while etcd-0 is down: want HTTP 429 from the PDB, got %v", err)
-	}
-	t.Logf("evicting etcd-1 while etcd-0 is down on cordoned %s: refused (%v)", node, err)
-	uncordon()
 	e.waitEtcdPod(t, "etcd-0", down.Metadata.UID)
 	for _, m := range e.members(t, "etcd-1").Members {
 		if ids[m.Name] != m.ID {
