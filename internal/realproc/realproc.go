@@ -52,7 +52,7 @@ func FreePorts(n int) ([]int, error) {
 	for tries := 0; len(ports) < n; tries++ {
 		port := 0
 		if hi > lo {
-			port = lo + rand.IntN(hi-lo)
+			port = lo + rand.IntN(hi-lo) //nolint:gosec // G404: a port to try, not a secret
 		}
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {

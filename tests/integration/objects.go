@@ -400,8 +400,11 @@ func (k *Kube) DrainRefusesSecond(ctx context.Context, ns, pdb string, replicas 
 	case !IsStatus(err, 429):
 		return held, uncordon, fmt.Errorf("evicting %s while %s is down: want HTTP 429 from the PodDisruptionBudget, got %w", second, name, err)
 	}
-	if ok, err := k.Exists(ctx, "/api/v1/namespaces/"+ns+"/pods/"+second); err != nil || !ok {
-		return held, uncordon, fmt.Errorf("%s must still run after the refused eviction (exists=%t, %v)", second, ok, err)
+	switch ok, err := k.Exists(ctx, "/api/v1/namespaces/"+ns+"/pods/"+second); {
+	case err != nil:
+		return held, uncordon, fmt.Errorf("%s after the refused eviction: %w", second, err)
+	case !ok:
+		return held, uncordon, fmt.Errorf("%s must still run after the refused eviction, and is gone", second)
 	}
 	return held, uncordon, nil
 }
