@@ -116,6 +116,10 @@ type Expiry struct {
 	ClientCRLNextUpdate time.Time
 }
 
+// serverCertificate is where Dated lists the server certificate: the
+// Secret and key NGINX reads it from.
+const serverCertificate = TLSSecretName + "/tls.crt"
+
 // Dated is one piece of the inline PEM material the edge deploys and the
 // date it stops working: what Expiry sums up for the stack outputs and
 // alerting watches, read once here.
@@ -146,7 +150,7 @@ func (a Args) Dated() []Dated {
 	var out []Dated
 	if a.TLS.SecretName == "" {
 		if certs, err := parseCerts(a.TLS.Certificate); err == nil {
-			out = append(out, Dated{Name: "edge server certificate", Secret: TLSSecretName + "/tls.crt", At: certs[0].NotAfter.UTC()})
+			out = append(out, Dated{Name: "edge server certificate", Secret: serverCertificate, At: certs[0].NotAfter.UTC()})
 		}
 	}
 	if !a.NginxSettings().MTLS() {
@@ -179,7 +183,7 @@ func (a Args) Expiry() Expiry {
 		switch {
 		case d.CRL:
 			e.ClientCRLNextUpdate = d.At
-		case d.Secret == TLSSecretName+"/tls.crt":
+		case d.Secret == serverCertificate:
 			e.TLSCertificateNotAfter = d.At
 		case e.ClientCANotAfter.IsZero() || d.At.Before(e.ClientCANotAfter):
 			e.ClientCANotAfter = d.At

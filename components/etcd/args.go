@@ -57,9 +57,10 @@ type BackupArgs struct {
 	// default true when the cluster has an OIDC provider (EKS).
 	// Config anka:etcd.backup.enabled.
 	Enabled *bool `json:"enabled"`
-	// Schedule of the backup CronJob, in UTC: five cron fields or a macro
-	// such as @hourly, as the API server accepts it; default hourly
-	// "0 * * * *". Config anka:etcd.backup.schedule.
+	// Schedule of the backup CronJob, in kube-controller-manager's time zone
+	// (UTC on EKS): five cron fields or a macro such as @hourly, as the API
+	// server accepts it; default hourly "0 * * * *".
+	// Config anka:etcd.backup.schedule.
 	Schedule string `json:"schedule"`
 	// RetentionDays before snapshots (and old versions) expire, default 30.
 	// Config anka:etcd.backup.retentionDays.

@@ -31,11 +31,7 @@ func Parse(schedule string) (cron.Schedule, error) {
 	if strings.Contains(schedule, "TZ") {
 		return nil, errors.New("a time zone (TZ or CRON_TZ) in the schedule is refused by Kubernetes; the schedule runs in kube-controller-manager's time zone (UTC on EKS)")
 	}
-	s, err := parseStandard(schedule)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return parseStandard(schedule)
 }
 
 // parseStandard recovers from the parser's panics as the API server does
